@@ -1,0 +1,3 @@
+from vested.cli import main
+
+main()

@@ -1,0 +1,201 @@
+"""What every pricing term shares: its base fields, the context it is priced in, what it returns.
+
+A term is a frozen record (its parameters, as written in the agreement) plus a *pricer*: a pure
+function ``price(term, ctx) -> TermResult``. The engine (``vested.core.pricing``) calls pricers in
+dependency order and turns their :class:`Charge` values into statement lines.
+
+Signs: a charge's ``amount`` is positive when the term's payer pays its payee; a negative amount
+flows the other way (a gainshare loss, a pain share). The engine normalises the direction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass as plain_dataclass
+from dataclasses import field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+from pydantic.dataclasses import dataclass
+
+from vested.core.diagnostics import Path, UserError
+from vested.core.money import show
+from vested.core.records import RECORD
+from vested.core.values import Amount, Identifier
+
+FactValue = Decimal | bool | datetime | tuple[Decimal, ...] | str
+TermKind = Literal["fee", "activity", "penalty", "upside", "adjustment"]
+
+
+@dataclass(frozen=True, kw_only=True, config=RECORD)
+class TermBase:
+    """Fields every pricing term has."""
+
+    id: Identifier = Field(description="Short id of the term, unique in the agreement.")
+    label: str = Field(default="", description="How the term reads on a statement (defaults to its id).")
+    payer: Identifier | None = Field(
+        default=None,
+        description="Party that pays when the amount is positive (a party id). Defaults to the customer "
+        "for fees and incentives and to the supplier for credits and penalties.",
+    )
+    payee: Identifier | None = Field(default=None, description="Party that receives (a party id); the default mirrors payer.")
+    currency: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{3}$",
+        description="Currency of this term's amounts when it differs from policy.currency; needs a policy.conversions entry.",
+    )
+    clause: str = Field(default="", description="The contract wording this term implements, kept for the record.")
+
+    DIRECTION: ClassVar[tuple[str, str]] = ("customer", "supplier")
+    """Roles of the default payer and payee."""
+    KIND: ClassVar[TermKind] = "fee"
+    """What the term is, for the lint: fee, activity (paid per transaction), penalty, upside, adjustment."""
+
+    def references(self) -> Iterator[Reference]:
+        """The metrics, outcomes and terms this term reads (for reference checks and ordering)."""
+        return iter(())
+
+    def lint_kind(self) -> TermKind:
+        """What the term is, for the lint (a method so that a term's data may decide it)."""
+        return self.KIND
+
+    @property
+    def title(self) -> str:
+        return self.label or self.id.replace("_", " ")
+
+
+@plain_dataclass(frozen=True)
+class Reference:
+    """One thing a term refers to by id, and where in the term the reference is written."""
+
+    kind: Literal["metric", "outcome", "term", "party"]
+    id: str
+    path: Path
+    expect: Literal["number", "boolean", "timestamp", "series", "any"] = "number"
+
+
+@dataclass(frozen=True, kw_only=True, config=RECORD)
+class Source:
+    """Where an amount comes from: a fixed amount, a metric's value, or another term's amount."""
+
+    amount: Amount | None = None
+    """A fixed amount."""
+    metric: Identifier | None = None
+    """A metric whose value for the period is the amount."""
+    term: Identifier | None = None
+    """Another pricing term whose amount for the period is used (e.g. the monthly fee)."""
+
+    def refs(self, path: Path) -> Iterator[Reference]:
+        if self.metric is not None:
+            yield Reference("metric", self.metric, (*path, "metric"))
+        if self.term is not None:
+            yield Reference("term", self.term, (*path, "term"))
+
+    def describe(self) -> str:
+        if self.metric is not None:
+            return self.metric
+        if self.term is not None:
+            return f"amount of {self.term}"
+        return show(self.amount or Decimal(0))
+
+
+@plain_dataclass(frozen=True)
+class Charge:
+    """One amount a term produces, with everything needed to explain it."""
+
+    amount: Decimal
+    formula: str
+    calculation: str
+    label: str = ""
+    inputs: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@plain_dataclass(frozen=True)
+class TermResult:
+    """What a pricer returns: its charges, figures it reports, and state to carry forward."""
+
+    charges: tuple[Charge, ...]
+    figures: Mapping[str, Any] = field(default_factory=dict)
+    state: Mapping[str, Any] | None = None
+
+
+@plain_dataclass(frozen=True)
+class PricingContext:
+    """Everything a pricer may read: the period's facts, earlier terms' amounts, its own state."""
+
+    values: Mapping[str, FactValue]
+    metric_kinds: Mapping[str, str]
+    outcome_metrics: Mapping[str, str]
+    outcome_directions: Mapping[str, str]
+    priced: Mapping[str, Decimal]
+    state: Mapping[str, Any]
+    tier_boundaries: str
+    path: Path
+    as_of: datetime | None = None
+    period: str | None = None
+
+    def _value(self, metric_id: str) -> FactValue:
+        if metric_id not in self.values:
+            raise UserError(
+                "missing-fact",
+                f"no value for metric {metric_id!r} in this period's facts",
+                f"add `{metric_id}: ...` under `values:` in the facts file",
+                ("values",),
+            )
+        return self.values[metric_id]
+
+    def number(self, metric_id: str) -> Decimal:
+        value = self._value(metric_id)
+        if not isinstance(value, Decimal):
+            raise UserError("fact-type", f"metric {metric_id!r} must be a number, found {value!r}",
+                            "write a number", ("values", metric_id))
+        return value
+
+    def flag(self, metric_id: str) -> bool:
+        value = self._value(metric_id)
+        if not isinstance(value, bool):
+            raise UserError("fact-type", f"metric {metric_id!r} must be true or false, found {value!r}",
+                            "write true or false", ("values", metric_id))
+        return value
+
+    def timestamp(self, metric_id: str) -> datetime:
+        value = self._value(metric_id)
+        if not isinstance(value, datetime):
+            raise UserError("fact-type", f"metric {metric_id!r} must be a timestamp, found {value!r}",
+                            "write an ISO 8601 timestamp with its offset, e.g. 2025-06-30T17:00:00Z",
+                            ("values", metric_id))
+        return value
+
+    def series(self, metric_id: str) -> tuple[Decimal, ...]:
+        value = self._value(metric_id)
+        if not isinstance(value, tuple):
+            raise UserError("fact-type", f"metric {metric_id!r} must be a list of numbers, found {value!r}",
+                            "write a list such as [0.2, 0.4]", ("values", metric_id))
+        return value
+
+    def has(self, metric_id: str) -> bool:
+        return metric_id in self.values
+
+    def outcome_value(self, outcome_id: str) -> Decimal:
+        return self.number(self.outcome_metrics[outcome_id])
+
+    def term_amount(self, term_id: str) -> Decimal:
+        return self.priced[term_id]
+
+    def resolve(self, source: Source) -> Decimal:
+        if source.metric is not None:
+            return self.number(source.metric)
+        if source.term is not None:
+            return self.term_amount(source.term)
+        return source.amount if source.amount is not None else Decimal(0)
+
+    def fail(self, code: str, message: str, hint: str = "", where: Path = ()) -> UserError:
+        """An error about this term's evaluation, located at the term in the agreement."""
+        return UserError(code, message, hint, (*self.path, *where), document="agreement")
+
+
+def signed(amount: Decimal) -> str:
+    return show(amount)

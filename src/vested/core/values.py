@@ -1,0 +1,237 @@
+"""The value types of the agreement format: identifiers, amounts, shares, durations, periods.
+
+Each is an ``Annotated`` type that parses the forms people write in contracts ("25%", "2 days",
+"1,000.00") into one exact representation, and rejects the rest with a message and a hint.
+Parsing errors are raised as ``PydanticCustomError`` with the hint in its context; the loader
+turns them into diagnostics at the right line and column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Final
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from vested.core.money import HUNDRED
+
+IDENTIFIER_PATTERN: Final = r"^[A-Za-z][A-Za-z0-9_.\-]*$"
+
+
+def fail(kind: str, message: str, hint: str = "") -> PydanticCustomError:
+    """A parse failure with a hint the loader shows next to the message."""
+    return PydanticCustomError(kind, message, {"hint": hint})
+
+
+def parse_identifier(value: Any) -> str:
+    if not isinstance(value, str):
+        raise fail("identifier", f"an id must be text, not {type_name(value)}", "write a short name such as store_uptime")
+    if not re.match(IDENTIFIER_PATTERN, value):
+        raise fail(
+            "identifier",
+            f"{value!r} is not a valid id",
+            "start with a letter; use letters, digits, '_', '-' or '.' only",
+        )
+    return value
+
+
+def type_name(value: Any) -> str:
+    names = {bool: "true/false", int: "a number", Decimal: "a number", float: "a number", str: "text",
+             list: "a list", dict: "a mapping", type(None): "nothing"}
+    return names.get(type(value), type(value).__name__)
+
+
+_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+_CURRENCY_IN_TEXT = re.compile(r"[A-Za-z]{3}|[$€£¥]")
+
+
+def parse_number(value: Any) -> Decimal:
+    """A plain number: YAML numbers, or text such as "1,250.50"; never a boolean."""
+    if isinstance(value, bool) or value is None:
+        raise fail("number", f"expected a number, found {type_name(value)}")
+    if isinstance(value, int | Decimal):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    elif isinstance(value, str):
+        text = value.strip().replace("_", "")
+        if _CURRENCY_IN_TEXT.search(text) and not text.endswith("%"):
+            raise fail(
+                "number",
+                f"{value!r} mixes a currency into a number",
+                "write the amount as a plain number; the currency is the agreement's policy.currency "
+                "(or the term's own `currency:`)",
+            )
+        if text.endswith("%"):
+            raise fail("number", f"{value!r} is a percentage where a plain number is expected",
+                       "write the number itself, e.g. 99.5 for a level of 99.5 percent")
+        if not _NUMBER.match(text):
+            raise fail("number", f"{value!r} is not a number", "write digits, e.g. 1250.50 or 1,250.50")
+        number = Decimal(text.replace(",", ""))
+    else:
+        raise fail("number", f"expected a number, found {type_name(value)}")
+    if not number.is_finite():
+        raise fail("number", "the number must be finite")
+    return number
+
+
+def parse_amount(value: Any) -> Decimal:
+    return parse_number(value)
+
+
+def parse_non_negative(value: Any) -> Decimal:
+    number = parse_number(value)
+    if number < 0:
+        raise fail("number", f"{number} is negative; this value must be zero or more")
+    return number
+
+
+def parse_rate(value: Any) -> Decimal:
+    """A rate or share: "25%" or a fraction such as 0.25; bare numbers above 1 are refused.
+
+    Refusing "25" (instead of guessing 25% or 2500%) is deliberate: the unit is the most common
+    silent error in incentive tables.
+    """
+    if isinstance(value, str) and value.strip().endswith("%"):
+        text = value.strip()[:-1].strip()
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            raise fail("rate", f"{value!r} is not a percentage", "write e.g. 25% or 0.25") from None
+        if not number.is_finite():
+            raise fail("rate", "the percentage must be finite")
+        share = number / HUNDRED
+    else:
+        if isinstance(value, str):
+            try:
+                share = parse_number(value)
+            except PydanticCustomError:
+                raise fail("rate", f"{value!r} is not a rate", "write a percentage such as 25% or a fraction such as 0.25") from None
+        else:
+            share = parse_number(value)
+        if share > 1:
+            raise fail(
+                "rate",
+                f"{value} is not a fraction between 0 and 1",
+                f"write {value}% if you mean {value} percent, or {share / HUNDRED} as a fraction",
+            )
+    if share < 0:
+        raise fail("rate", f"{value} is negative; rates and shares are zero or more")
+    return share
+
+
+def parse_share(value: Any) -> Decimal:
+    share = parse_rate(value)
+    if share > 1:
+        raise fail("share", f"{value} is more than 100%", "a share is between 0% and 100%")
+    return share
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A fixed-length duration written as text ("2 days", "10 minutes", "2 weeks")."""
+
+    amount: Decimal
+    unit: str
+
+    @property
+    def seconds(self) -> Decimal:
+        return self.amount * UNIT_SECONDS[self.unit]
+
+    @property
+    def days(self) -> Decimal:
+        return self.seconds / UNIT_SECONDS["day"]
+
+    def __str__(self) -> str:
+        plural = "" if self.amount == 1 else "s"
+        return f"{self.amount} {self.unit}{plural}"
+
+
+UNIT_SECONDS: Final[dict[str, Decimal]] = {
+    "second": Decimal(1),
+    "minute": Decimal(60),
+    "hour": Decimal(3600),
+    "day": Decimal(86400),
+    "week": Decimal(604800),
+}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*$")
+
+
+def parse_duration(value: Any) -> Duration:
+    if isinstance(value, Duration):
+        return value
+    if not isinstance(value, str):
+        raise fail("duration", f"a duration must be text such as '2 days', not {type_name(value)}")
+    match = _DURATION.match(value)
+    unit = ""
+    if match:
+        unit = match.group(2).lower().rstrip("s") if match.group(2).lower() != "s" else "second"
+    if not match or unit not in UNIT_SECONDS:
+        months = match is not None and unit in ("month", "year")
+        raise fail(
+            "duration",
+            f"{value!r} is not a fixed-length duration" + (" (months and years vary in length)" if months else ""),
+            "write a number and one of: seconds, minutes, hours, days, weeks (e.g. '15 days')",
+        )
+    return Duration(Decimal(match.group(1)), unit)
+
+
+_PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
+
+
+def parse_period(value: Any) -> str:
+    """A period label: ``2025-06`` (month), ``2025-Q2`` (quarter) or ``2025`` (year)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if hasattr(value, "year") and hasattr(value, "month"):  # a YAML date such as 2025-06-01
+        raise fail("period", f"{value} is a date, not a period", "write the month as 2025-06 (quoted if needed)")
+    if not isinstance(value, str) or not _PERIOD.match(value):
+        raise fail("period", f"{value!r} is not a period", "write a month (2025-06), a quarter (2025-Q2) or a year (2025)")
+    return value
+
+
+def _schema(kind: str, description: str, **extra: Any) -> WithJsonSchema:
+    return WithJsonSchema({"description": description, **({"type": kind} if kind else {}), **extra})
+
+
+_as_text = PlainSerializer(lambda v: format(v, "f") if isinstance(v, Decimal) else str(v), return_type=str)
+
+Identifier = Annotated[str, BeforeValidator(parse_identifier),
+                       _schema("string", "An id: a letter, then letters, digits, '_', '-' or '.'.",
+                               pattern=IDENTIFIER_PATTERN)]
+Number = Annotated[Decimal, BeforeValidator(parse_number), _as_text,
+                   WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": _NUMBER.pattern}],
+                                   "description": "A number (exact decimal)."})]
+Amount = Annotated[Decimal, BeforeValidator(parse_amount), _as_text,
+                   WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": _NUMBER.pattern}],
+                                   "description": "An amount of money in the agreement's currency (exact decimal)."})]
+NonNegative = Annotated[Decimal, BeforeValidator(parse_non_negative), _as_text,
+                        WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string"}],
+                                        "description": "A number that is zero or more."})]
+_RATE_SCHEMA = {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1},
+                          {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%$"}]}
+Rate = Annotated[Decimal, BeforeValidator(parse_rate), _as_text,
+                 WithJsonSchema({**_RATE_SCHEMA, "description": "A rate: a percentage ('25%') or a fraction (0.25)."})]
+Share = Annotated[Decimal, BeforeValidator(parse_share), _as_text,
+                  WithJsonSchema({**_RATE_SCHEMA, "description": "A share between 0% and 100% ('25%' or 0.25)."})]
+DurationText = Annotated[Duration, BeforeValidator(parse_duration), PlainSerializer(str, return_type=str),
+                         _schema("string", "A fixed duration: a number and seconds, minutes, hours, days or weeks.",
+                                 pattern=_DURATION.pattern)]
+Period = Annotated[str, BeforeValidator(parse_period),
+                   _schema("string", "A period: a month (2025-06), a quarter (2025-Q2) or a year (2025).",
+                           pattern=_PERIOD.pattern)]
+
+
+def period_range(start: str, months: int) -> list[str]:
+    """The month labels of a term that starts in month ``start`` (``YYYY-MM``) and lasts ``months``."""
+    year, month = int(start[:4]), int(start[5:7])
+    labels = []
+    for _ in range(months):
+        labels.append(f"{year:04d}-{month:02d}")
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
+    return labels

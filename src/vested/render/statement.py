@@ -1,0 +1,72 @@
+"""A statement as a view-model, and its renderings: a terminal table and plain JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from vested.core.model import Agreement
+from vested.core.money import show
+from vested.core.statement import Statement
+from vested.render.serialize import to_jsonable
+
+
+@dataclass(frozen=True)
+class StatementView:
+    """What a reader of a statement sees, with party names resolved."""
+
+    title: str
+    statement: Statement
+    names: dict[str, str]
+
+    def name(self, party_id: str) -> str:
+        return self.names.get(party_id, party_id)
+
+    def net_sentences(self) -> list[str]:
+        if not self.statement.net:
+            return ["nothing is owed"]
+        return [f"{self.name(n.payer)} owes {self.name(n.payee)} {show(n.amount)} {self.statement.currency}"
+                for n in self.statement.net]
+
+
+def statement_view(agreement: Agreement, statement: Statement) -> StatementView:
+    return StatementView(agreement.title, statement, {p.id: p.name for p in agreement.parties})
+
+
+def statement_table(view: StatementView) -> Group:
+    s = view.statement
+    table = Table(title=f"{view.title} — statement for {s.period or 'the period'} ({s.currency})", show_lines=True,
+                  expand=False)
+    table.add_column("term")
+    table.add_column("payer → payee")
+    table.add_column("amount", justify="right")
+    table.add_column("how it was calculated")
+    for line in s.lines:
+        explanation = Text(line.formula, style="bold")
+        explanation.append(f"\n{line.calculation}", style="")
+        for note in line.notes:
+            explanation.append(f"\n· {note}", style="italic")
+        table.add_row(line.label, f"{view.name(line.payer)} → {view.name(line.payee)}", show(line.amount), explanation)
+    footer = Text("\n".join(f"Net: {sentence}" for sentence in view.net_sentences()), style="bold")
+    footer.append(f"\nRounding: {s.rounding}", style="dim")
+    figures = [f"{term}: " + ", ".join(f"{k.replace('_', ' ')} {fmt(v)}" for k, v in f.items())
+               for term, f in s.figures.items() if f]
+    if figures:
+        footer.append("\n" + "\n".join(figures), style="dim")
+    return Group(table, footer)
+
+
+def fmt(value: Any) -> str:
+    plain = to_jsonable(value)
+    return str(plain)
+
+
+def statement_json(view: StatementView) -> dict[str, Any]:
+    data: dict[str, Any] = to_jsonable(view.statement)
+    data["parties"] = view.names
+    data["net_text"] = view.net_sentences()
+    return data

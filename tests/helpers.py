@@ -1,0 +1,49 @@
+"""Small helpers so tests read like the domain: agreements written inline as YAML text."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from vested.adapters.load import load_agreement_text, load_facts_text
+from vested.core.diagnostics import Diagnostic
+from vested.core.model import Agreement
+from vested.core.pricing import Priced, price_period
+from vested.render.diagnostics import format_diagnostics
+
+PARTIES = """\
+parties:
+  - {id: buyer, name: Buyer Co, role: customer}
+  - {id: seller, name: Seller Co, role: supplier}
+"""
+
+
+def agreement(text: str, *, lint: bool = False) -> Agreement:
+    """Load an agreement from inline YAML; fail the test with the diagnostics if it has errors."""
+    loaded = load_agreement_text(textwrap.dedent(text), "inline.yaml", lint=lint)
+    errors = [d for d in loaded.diagnostics if d.is_error]
+    assert loaded.agreement is not None and not errors, format_diagnostics(loaded.diagnostics)
+    return loaded.agreement
+
+
+def diagnostics(text: str, *, lint: bool = True) -> tuple[Diagnostic, ...]:
+    """All diagnostics of an inline agreement (errors and warnings), located in 'inline.yaml'."""
+    return load_agreement_text(textwrap.dedent(text), "inline.yaml", lint=lint).diagnostics
+
+
+def price(agreement_or_text: Agreement | str, facts: str, state: dict[str, Any] | None = None) -> Priced:
+    """Price inline facts YAML against an agreement; fail on facts errors (pricing errors are returned)."""
+    a = agreement(agreement_or_text) if isinstance(agreement_or_text, str) else agreement_or_text
+    loaded = load_facts_text(a, textwrap.dedent(facts), "facts.yaml")
+    assert loaded.facts is not None, format_diagnostics(loaded.diagnostics)
+    return price_period(a, loaded.facts, state)
+
+
+def minimal(pricing: str, metrics: str = "", extra: str = "") -> str:
+    """A minimal agreement text around a pricing section (indented as a YAML list under `pricing:`)."""
+    return (
+        "vested: 1\nid: t\ntitle: Test\n" + PARTIES
+        + (("metrics:\n" + textwrap.indent(textwrap.dedent(metrics).strip("\n"), "  ") + "\n") if metrics.strip() else "")
+        + "pricing:\n" + textwrap.indent(textwrap.dedent(pricing).strip("\n"), "  ") + "\n"
+        + textwrap.dedent(extra)
+    )
