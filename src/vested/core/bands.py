@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from typing import Literal
 
 Bounds = tuple[Decimal | None, Decimal | None]
@@ -48,7 +49,7 @@ def band_problems(table: Sequence[Bounds], *, allow_gaps: bool = False) -> list[
         if lower is not None and upper is not None and upper <= lower:
             problems.append(BandProblem("empty", i, i, f"band {i + 1} runs from {lower} to {upper}, which is empty"))
     order = sorted(range(len(table)), key=lambda i: (table[i][0] is not None, table[i][0] or Decimal(0)))
-    for a, b in zip(order, order[1:], strict=False):
+    for a, b in pairwise(order):
         upper_a, lower_b = table[a][1], table[b][0]
         if upper_a is None or lower_b is None:
             problems.append(BandProblem("overlap", a, b, f"bands {a + 1} and {b + 1} both reach without limit into each other"))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal, localcontext
+from itertools import pairwise
 from typing import Final, Literal
 
 from vested.core.money import ONE, ZERO, D
@@ -31,7 +32,9 @@ _MAX_ITERATIONS: Final = 400
 _TIMING: Final[dict[str, Decimal]] = {"end": ZERO, "begin": ONE}
 
 
-def npv(rate: Number, cashflows: Sequence[Number], convention: NpvConvention = "first_undiscounted") -> Decimal:
+def npv(
+    rate: Number, cashflows: Sequence[Number], convention: NpvConvention = "first_undiscounted"
+) -> Decimal:
     """Net present value of ``cashflows`` (one per period, in order) at ``rate`` per period.
 
     ``"first_undiscounted"`` (numpy-financial): flow *t* is divided by ``(1 + rate) ** t`` with *t*
@@ -214,7 +217,7 @@ def _find_roots(coefficients: Sequence[Decimal], low: Decimal, high: Decimal) ->
     turning = _find_roots(_derivative(coefficients), low, high)
     points = [low, *(t for t in turning if low < t < high), high]
     roots: list[Decimal] = []
-    for left, right in zip(points, points[1:], strict=False):
+    for left, right in pairwise(points):
         f_left = _present_value(coefficients, left)
         f_right = _present_value(coefficients, right)
         if f_right == 0:

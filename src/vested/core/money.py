@@ -48,8 +48,11 @@ def round_amount(amount: Decimal, mode: str = "half_up", step: Decimal = CENT) -
     if step <= 0:
         raise ValueError("rounding step must be positive")
     rounding = ROUNDING_MODES[mode]
-    units = (amount / step).quantize(ONE, rounding=rounding)
-    return (units * step).quantize(step)
+    with decimal.localcontext() as ctx:
+        # enough digits for any amount: quantize must never run out of precision on a large number
+        ctx.prec = max(ctx.prec, amount.adjusted() - step.adjusted() + 10)
+        units = (amount / step).quantize(ONE, rounding=rounding)
+        return (units * step).quantize(step)
 
 
 def within(expected: Decimal, actual: Decimal, tolerance: Decimal) -> bool:
@@ -64,15 +67,40 @@ def describe_difference(expected: Decimal, actual: Decimal) -> str:
     return f"expected {expected}, got {actual} ({abs(gap)} {direction} expected)"
 
 
+SHOWN_PLACES = 6
+"""Explanations show at most this many decimal places; a value cut for display is marked with ≈."""
+
+
+def _cut(value: Decimal, places: int) -> tuple[Decimal, str]:
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -places:
+        with decimal.localcontext() as ctx:
+            ctx.prec = max(ctx.prec, value.adjusted() + places + 10)
+            return value.quantize(Decimal(1).scaleb(-places)).normalize(), "≈"
+    return value, ""
+
+
 def percent(share: Decimal) -> str:
     """Show a share (0.25) as a percentage ("25%"), without trailing zeros."""
-    value = (share * HUNDRED).normalize()
-    text = format(value, "f")
-    return f"{text}%"
+    value, approx = _cut(share * HUNDRED, SHOWN_PLACES - 2)
+    text = format(value.normalize(), "f")
+    return f"{approx}{text}%"
 
 
 def show(amount: Decimal) -> str:
-    """Show a number with thousands separators and its own exponent (no float artefacts)."""
-    if amount == amount.to_integral_value() and amount.as_tuple().exponent >= 0:  # type: ignore[operator]
-        return f"{int(amount):,}"
-    return f"{amount:,f}"
+    """Show a number with thousands separators and its own exponent (no float artefacts).
+
+    Non-terminating quotients (2/3) are cut to six places for reading and marked "≈"; the exact
+    value is what the statement carries.
+    """
+    value, approx = _cut(amount, SHOWN_PLACES)
+    if value == value.to_integral_value():
+        with decimal.localcontext() as ctx:
+            ctx.prec = max(ctx.prec, value.adjusted() + 10)
+            value = value.quantize(ONE)
+    elif isinstance(value.as_tuple().exponent, int):
+        value = value.normalize()
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= 0:
+        return f"{approx}{int(value):,}"
+    return f"{approx}{value:,f}"

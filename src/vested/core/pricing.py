@@ -11,6 +11,7 @@ it does not exist.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -61,7 +62,7 @@ def term_order(terms: Sequence[Term]) -> tuple[list[Term], list[list[str]]]:
 
 def parties_of(agreement: Agreement, term: Term) -> tuple[str, str]:
     """The term's payer and payee: as written, or the parties with its default roles."""
-    payer_role, payee_role = term.DIRECTION
+    payer_role, payee_role = term.default_direction()
     payer = term.payer or _party_id(agreement, payer_role, term, "payer")
     payee = term.payee or _party_id(agreement, payee_role, term, "payee")
     return payer, payee
@@ -92,8 +93,20 @@ def conversion_rate(agreement: Agreement, term: Term, facts: Facts, path: tuple[
                     "add it under policy.conversions", (*path, "currency"), "agreement")
 
 
+MAX_AMOUNT = Decimal(10) ** 18
+"""Amounts from this size on are refused: no real agreement prices them, and a statement must stay exact."""
+PRECISION = 60
+"""Significant digits of the pricing arithmetic (Python's default of 28 could round a large sum)."""
+
+
 def price_period(agreement: Agreement, facts: Facts, state: Mapping[str, Mapping[str, Any]] | None = None) -> Priced:
     """Price every term of ``agreement`` for ``facts``; carried state comes from ``state`` or the facts."""
+    with decimal.localcontext() as ctx:
+        ctx.prec = PRECISION
+        return _price_period(agreement, facts, state)
+
+
+def _price_period(agreement: Agreement, facts: Facts, state: Mapping[str, Mapping[str, Any]] | None) -> Priced:
     carried = dict(facts.state)
     carried.update(state or {})
     ordered, cycles = term_order(agreement.pricing)
@@ -127,6 +140,10 @@ def price_period(agreement: Agreement, facts: Facts, state: Mapping[str, Mapping
             problems.append(exc.diagnostic)
             continue
         lines = [_line(term, charge, payer, payee, rate, rounding.round if per_line else None) for charge in result.charges]
+        if any(line.exact >= MAX_AMOUNT for line in lines):
+            problems.append(error("too-large", f"term {term.id!r} comes to an amount of 10^18 or more",
+                                  "check the facts and the term's rates for a misplaced digit", path))
+            continue
         lines_by_term[term.id] = lines
         priced[term.id] = sum((_signed(line, payer) for line in lines), ZERO)
         figures[term.id] = dict(result.figures)
@@ -159,7 +176,9 @@ def _line(term: Term, charge: Charge, payer: str, payee: str, rate: Decimal | No
         converted = exact * rate
         calculation += f"; in {term.currency}, converted at {show(rate)}: {show(exact)} × {show(rate)} = {show(converted)}"
         exact = converted
-    if exact < 0:
+    if exact.is_zero():
+        exact = abs(exact)  # no "-0.00" lines
+    elif exact < 0:
         payer, payee = payee, payer
         exact = -exact
         notes.append("flows from the term's payee to its payer (the amount came out negative)")

@@ -80,8 +80,11 @@ def net_amounts(lines: Iterable[StatementLine], mode: str, step: Decimal, per_st
         balances[(a, b)] = balances.get((a, b), ZERO) + sign * amount
     result = []
     for (a, b), balance in sorted(balances.items()):
-        if per_statement:
-            balance = round_amount(balance, mode, step)
+        # The direction comes from the exact balance; the policy rounds the amount owed, so that
+        # ceiling and floor mean the same whichever party happens to sort first.
         payer, payee = (a, b) if balance >= 0 else (b, a)
-        result.append(NetAmount(payer, payee, abs(balance)))
+        owed = abs(balance)
+        if per_statement:
+            owed = round_amount(owed, mode, step)
+        result.append(NetAmount(payer, payee, owed))
     return tuple(result)

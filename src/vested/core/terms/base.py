@@ -57,6 +57,10 @@ class TermBase:
         """The metrics, outcomes and terms this term reads (for reference checks and ordering)."""
         return iter(())
 
+    def default_direction(self) -> tuple[str, str]:
+        """Roles of the payer and payee when the agreement does not name them (data may decide)."""
+        return self.DIRECTION
+
     def lint_kind(self) -> TermKind:
         """What the term is, for the lint (a method so that a term's data may decide it)."""
         return self.KIND

@@ -27,6 +27,7 @@ class FixedFee(TermBase):
     """A fixed amount every period (a subscription, a management fee, a fee for the outcome)."""
 
     type: Literal["fixed_fee"]
+    """The term type: always `fixed_fee`."""
     amount: Amount
     """Amount due each period."""
 
@@ -41,6 +42,7 @@ class PerUnit(TermBase):
     """A rate times a counted quantity (per call, per visit, per supported store)."""
 
     type: Literal["per_unit"]
+    """The term type: always `per_unit`."""
     quantity: Identifier
     """Metric that counts the units (a metric id)."""
     rate: Amount
@@ -69,6 +71,7 @@ class TieredVolume(TermBase):
     """Unit rates that change with volume: graduated (each tier's units at its rate) or all-units."""
 
     type: Literal["tiered_volume"]
+    """The term type: always `tiered_volume`."""
     quantity: Identifier
     """Metric that counts the volume (a metric id)."""
     tiers: tuple[RateTier, ...] = Field(min_length=1, description="The tiers, each with from/to bounds and a rate.")
@@ -104,14 +107,20 @@ def price_tiered_volume(term: TieredVolume, ctx: PricingContext) -> TermResult:
                     inputs=((term.quantity, show(volume)), ("tier", str(index + 1)), ("rate", show(tier.rate)))),),
             figures={"rate": tier.rate, "tier": index + 1},
         )
-    parts, total = [], ZERO
+    parts, total, covered = [], ZERO, ZERO
     for tier in sorted(term.tiers, key=lambda t: t.lower if t.lower is not None else Decimal("-Infinity")):
         low = tier.lower if tier.lower is not None else ZERO
         high = volume if tier.upper is None else min(volume, tier.upper)
         units = max(ZERO, high - low)
         if units:
             total += units * tier.rate
+            covered += units
             parts.append(f"{show(units)} × {show(tier.rate)}")
+    if covered != max(volume, ZERO):
+        # Units outside every tier would otherwise be priced at nothing without a word.
+        raise ctx.fail("no-tier", f"the tiers price {show(covered)} of a volume of {show(volume)} units",
+                       "make the tiers run from 0 with no gaps, and leave the last one open (no `to`) "
+                       "or high enough for every possible volume", ("tiers",))
     calculation = " + ".join(parts) + f" = {show(total)}" if parts else "no units = 0"
     return TermResult((Charge(total, "fee = Σ units in each tier × that tier's rate", calculation,
                               inputs=((term.quantity, show(volume)),)),))
@@ -134,6 +143,7 @@ class TimeAndMaterials(TermBase):
     """Hours at agreed rates plus materials at cost with a markup."""
 
     type: Literal["time_and_materials"]
+    """The term type: always `time_and_materials`."""
     labour: tuple[LabourRate, ...] = ()
     """Hourly rates by role."""
     materials: Identifier | None = None
@@ -171,6 +181,7 @@ class CostPlus(TermBase):
     """Allowable cost reimbursed plus a fee: a percentage of cost or a fixed fee."""
 
     type: Literal["cost_plus"]
+    """The term type: always `cost_plus`."""
     cost: Identifier
     """Metric with the allowable cost incurred in the period (a metric id)."""
     fee_rate: Rate | None = None

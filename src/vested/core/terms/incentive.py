@@ -32,6 +32,7 @@ class FixedPriceIncentive(TermBase):
     """Fixed-price incentive (firm target): shared over- and underruns up to a ceiling price."""
 
     type: Literal["fixed_price_incentive"]
+    """The term type: always `fixed_price_incentive`."""
     actual_cost: Identifier
     """Metric with the actual allowable cost (a metric id)."""
     target_cost: Amount
@@ -98,6 +99,7 @@ class CostPlusIncentiveFee(TermBase):
     """Cost-plus-incentive-fee: cost reimbursed; the fee moves with cost within [minimum, maximum]."""
 
     type: Literal["cost_plus_incentive_fee"]
+    """The term type: always `cost_plus_incentive_fee`."""
     actual_cost: Identifier
     """Metric with the actual allowable cost (a metric id)."""
     target_cost: Amount
@@ -189,6 +191,7 @@ class AwardFee(TermBase):
     """Award fee: a pool earned according to the customer's evaluation of weighted factors."""
 
     type: Literal["award_fee"]
+    """The term type: always `award_fee`."""
     pool: Amount
     """The award-fee pool available for the period."""
     factors: tuple[AwardFactor, ...] = Field(min_length=1, description="Evaluation factors with their weights.")
@@ -207,8 +210,13 @@ def price_award_fee(term: AwardFee, ctx: PricingContext) -> TermResult:
     carried = Decimal(str(ctx.state.get("carried_over", "0"))) if term.rollover else ZERO
     pool = term.pool + carried
     parts, score = [], ZERO
-    for factor in term.factors:
+    for i, factor in enumerate(term.factors):
         value = ctx.number(factor.score)
+        if not ZERO <= value <= HUNDRED:
+            # A score above 100 would earn more than the whole pool; below 0, a negative fee.
+            raise ctx.fail("score-range", f"the score of {factor.label or factor.score} is {show(value)}, outside 0-100",
+                           f"scores are 0-100; declare the metric {factor.score!r} with minimum: 0 and maximum: 100",
+                           ("factors", i, "score"))
         score += factor.weight * value
         parts.append(f"{percent(factor.weight)} × {show(value)}")
     index = find_band([b.bounds for b in term.bands], score, ctx.tier_boundaries)

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
 from pydantic.dataclasses import dataclass
 
 from vested.core.money import ONE, ZERO, percent, show
@@ -57,14 +56,25 @@ class Curve:
                        "e.g. `zero_at: 97.0` and `full_at: 99.5`")
 
 
+def contradicts(curve: Curve, direction: str) -> bool:
+    """True when a linear curve rewards moving the wrong way (full_at worse than zero_at)."""
+    if curve.zero_at is None or curve.full_at is None:
+        return False
+    return curve.full_at < curve.zero_at if direction == "higher" else curve.full_at > curve.zero_at
+
+
 def attainment(curve: Curve, value: Decimal, direction: str) -> tuple[Decimal, str]:
     """The share earned (0-1) at ``value``, and how it was read off the curve."""
     if curve.zero_at is not None and curve.full_at is not None:
         raw = (value - curve.zero_at) / (curve.full_at - curve.zero_at)
         share = min(ONE, max(ZERO, raw))
-        return share, f"({show(value)} − {show(curve.zero_at)}) ÷ ({show(curve.full_at)} − {show(curve.zero_at)}) → {percent(share)}"
-    better = (lambda a, b: a >= b) if direction == "higher" else (lambda a, b: a <= b)
-    reached = [s for s in curve.steps if better(value, s.at)]
+        return share, (f"({show(value)} − {show(curve.zero_at)}) ÷ ({show(curve.full_at)} − {show(curve.zero_at)})"
+                       f" → {percent(share)}")
+
+    def reaches(step: Step) -> bool:
+        return value >= step.at if direction == "higher" else value <= step.at
+
+    reached = [s for s in curve.steps if reaches(s)]
     if not reached:
         return ZERO, f"{show(value)} reaches no step → 0%"
     best = max(reached, key=lambda s: s.earns)
@@ -76,6 +86,7 @@ class OutcomeIncentive(TermBase):
     """A bonus or an at-risk amount earned according to an outcome's attainment."""
 
     type: Literal["outcome_incentive"]
+    """The term type: always `outcome_incentive`."""
     outcome: Identifier
     """The outcome whose value is assessed (an outcome id)."""
     kind: Literal["bonus", "at_risk"]
@@ -97,7 +108,16 @@ class OutcomeIncentive(TermBase):
 def price_outcome_incentive(term: OutcomeIncentive, ctx: PricingContext) -> TermResult:
     value = ctx.outcome_value(term.outcome)
     amount = ctx.resolve(term.amount)
-    earned, reading = attainment(term.curve, value, ctx.outcome_directions[term.outcome])
+    direction = ctx.outcome_directions[term.outcome]
+    if contradicts(term.curve, direction):
+        # A curve that pays more for a worse outcome is a slip in the curve or in the outcome's
+        # direction; which one is for the parties to say, so neither is guessed.
+        raise ctx.fail("curve-direction",
+                       f"the curve earns 100% at {show(term.curve.full_at or ZERO)} and 0% at "
+                       f"{show(term.curve.zero_at or ZERO)}, but a {direction} value of outcome"
+                       f" {term.outcome!r} is better",
+                       "swap zero_at and full_at, or correct the outcome's direction", ("curve",))
+    earned, reading = attainment(term.curve, value, direction)
     if term.kind == "bonus":
         pay = amount * earned
         charge = Charge(pay, "bonus = amount × share earned", f"{reading}; {show(amount)} × {percent(earned)} = {show(pay)}",
@@ -115,6 +135,7 @@ class MarginMatching(TermBase):
     """A price that resets with an index when the index leaves a trigger band."""
 
     type: Literal["margin_matching"]
+    """The term type: always `margin_matching`."""
     index: Identifier
     """Metric with the index value for the period (a metric id)."""
     base_index: Number
@@ -147,11 +168,12 @@ def price_margin_matching(term: MarginMatching, ctx: PricingContext) -> TermResu
         notes.append(f"index moved {percent(movement)} from its last reset, outside the ±{percent(term.band)} band: price reset")
     factor = term.pass_through * (reset_index / term.base_index - ONE)
     base_amount = ctx.term_amount(term.applies_to)
-    adjustment = base_amount * factor
+    adjustment = base_amount * factor or ZERO  # a zero price times a fall is 0, not "−0.00" on the statement
     state: dict[str, Any] = {"reset_index": str(reset_index)}
     return TermResult(
         (Charge(adjustment, f"adjustment = amount of {term.applies_to} × pass-through × (index at last reset ÷ base index − 1)",
-                f"{show(base_amount)} × {percent(term.pass_through)} × ({show(reset_index)} ÷ {show(term.base_index)} − 1) = {show(adjustment)}",
+                f"{show(base_amount)} × {percent(term.pass_through)} × ({show(reset_index)} ÷ {show(term.base_index)} − 1)"
+                f" = {show(adjustment)}",
                 inputs=((term.index, show(index)), ("base index", show(term.base_index)), ("index at last reset", show(reset_index))),
                 notes=tuple(notes)),),
         figures={"index": index, "reset_index": reset_index, "reset": bool(notes)},

@@ -31,7 +31,8 @@ from vested.core.values import Identifier, Rate, Share
 class ShareRange:
     """A range of actual cost, as percentages of the target, and the supplier's share within it."""
 
-    lower: Rate | None = Field(default=None, alias="from", description="Start of the range as a percentage of the target (open if left out).")
+    lower: Rate | None = Field(default=None, alias="from",
+                               description="Start of the range as a percentage of the target (open if left out).")
     upper: Rate | None = Field(default=None, alias="to", description="End of the range as a percentage of the target (open if left out).")
     supplier_share: Share
     """The supplier's share of the difference that falls in this range."""
@@ -42,6 +43,7 @@ class TargetCost(TermBase):
     """Target cost with pain/gain share ranges."""
 
     type: Literal["target_cost"]
+    """The term type: always `target_cost`."""
     target: AmountSource
     """The target: the total of the prices (a number, a metric or a term)."""
     actual: Identifier
@@ -68,15 +70,16 @@ def supplier_share_of_difference(target: Decimal, actual: Decimal, ranges: tuple
         if end > start:
             total += (end - start) * r.supplier_share
             parts.append(f"{percent(r.supplier_share)} × {show(end - start)}")
-    sign = Decimal(1) if actual <= target else Decimal(-1)
-    return sign * total, parts
+    # Negate rather than multiply by −1: an overrun shared at 0% is a pain of 0, not "−0".
+    return (total if actual <= target else -total), parts
 
 
 def price_target_cost(term: TargetCost, ctx: PricingContext) -> TermResult:
     target = ctx.resolve(term.target)
     actual = ctx.number(term.actual)
     share, parts = supplier_share_of_difference(target, actual, term.ranges)
-    kind = "gain" if share >= 0 else "pain"
+    # An overrun is the supplier's pain even where its share is 0%; the sign of a zero cannot tell.
+    kind = "gain" if actual <= target else "pain"
     calculation = f"{' + '.join(parts) if parts else '0'} = {show(abs(share))} supplier {kind}"
     state: dict[str, Any] | None = None
     amount = share
@@ -112,6 +115,7 @@ class Gainshare(TermBase):
     """Savings against a baseline, shared once they clear a corridor, up to a cap."""
 
     type: Literal["gainshare"]
+    """The term type: always `gainshare`."""
     baseline: AmountSource
     """What the spend would have been (a number, a metric or a term)."""
     actual: Identifier
@@ -144,9 +148,9 @@ def price_gainshare(term: Gainshare, ctx: PricingContext) -> TermResult:
     if savings >= 0:
         corridor = term.minimum_savings_rate * baseline
         if savings < corridor or savings == 0:
+            below = f"savings {show(savings)} < corridor {percent(term.minimum_savings_rate)} × {show(baseline)} = {show(corridor)}"
             return TermResult((Charge(ZERO, "shared savings = 0 below the minimum-savings corridor",
-                                      f"savings {show(savings)} < corridor {percent(term.minimum_savings_rate)} × {show(baseline)} = {show(corridor)}"
-                                      if savings < corridor else "no savings",
+                                      below if savings < corridor else "no savings",
                                       inputs=(("baseline", show(baseline)), (term.actual, show(actual)))),), figures=figures)
         shareable = savings if term.share_from == "first_dollar" else savings - corridor
         amount = term.sharing_rate * shareable
