@@ -33,12 +33,20 @@ class Loaded:
         return self.agreement is not None and not any(d.is_error for d in self.diagnostics)
 
 
+KEY_CODES = {
+    "agreement": frozenset({"unknown-key", "duplicate-key"}),
+    "facts": frozenset({"unknown-key", "duplicate-key", "unknown-metric", "unknown-term"}),
+}
+"""Codes whose diagnostic points at a key rather than its value: the key itself is what is wrong (in a
+facts file, `values:` and `state:` are keyed by metric and term ids)."""
+
+
 def locate(diagnostics: Sequence[Diagnostic], sources: dict[str, Source]) -> tuple[Diagnostic, ...]:
     """Give every diagnostic without a location the position of its path in its document."""
     located = []
     for d in diagnostics:
         if d.location is None and d.document in sources:
-            is_key = d.code in ("unknown-key", "duplicate-key")
+            is_key = d.code in KEY_CODES.get(d.document, KEY_CODES["agreement"])
             d = d.at(sources[d.document].locate(d.path, key=is_key))
         located.append(d)
     return tuple(sorted(located, key=lambda d: (d.location.file, d.location.line, d.location.column) if d.location else ("", 0, 0)))

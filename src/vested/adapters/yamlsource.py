@@ -53,6 +53,7 @@ class _Builder:
         self.source = source
         self.document = document
         self.count = 0
+        self.active: set[int] = set()  # collections being built: an alias to one of them is a loop
 
     def loc(self, node: yaml.Node) -> Location:
         return Location(self.source.name, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -62,107 +63,193 @@ class _Builder:
         if self.count > MAX_NODES:
             raise _TooBig
         self.source.positions.setdefault(path, self.loc(node))
-        if isinstance(node, yaml.MappingNode):
-            result: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = self.build_key(key_node, path)
-                if key is _MERGE:
-                    continue
-                if key in result:
-                    self.source.diagnostics.append(error(
-                        "duplicate-key", f"key {key!r} appears twice in this mapping",
-                        "remove one of them (YAML would silently keep only the last)", (*path, key), self.document,
-                    ).at(self.loc(key_node)))
-                    continue
-                self.source.key_positions[(*path, key)] = self.loc(key_node)
-                result[key] = self.build(value_node, (*path, key))
-            return result
-        if isinstance(node, yaml.SequenceNode):
+        if node.tag not in STANDARD_TAGS:
+            self.problem("yaml-tag", f"the YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not supported",
+                         "remove the tag; an agreement holds plain text, numbers, lists and mappings", path, node)
+            return None
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        if id(node) in self.active:
+            self.problem("yaml-alias", "this alias refers to a list or mapping that contains it, so it never ends",
+                         "write the values out instead of using the alias", path, node)
+            return None
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self.mapping(node, path)
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self.scalar(node)
+        finally:
+            self.active.discard(id(node))
 
-    def build_key(self, node: yaml.Node, path: Path) -> Any:
+    def mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = self.build_key(key_node, path)
+            if key is None:
+                continue
+            if key in result:
+                first = self.source.key_positions[(*path, key)]
+                self.problem("duplicate-key", f"key {key!r} appears twice in this mapping (first at line {first.line})",
+                             "remove one of them (YAML would silently keep only the last)", (*path, key), key_node)
+                continue
+            self.source.key_positions[(*path, key)] = self.loc(key_node)
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+    def build_key(self, node: yaml.Node, path: Path) -> str | None:
+        """A mapping key as the text written (``12:`` is the key '12'); None when it cannot be one."""
         if node.tag == "tag:yaml.org,2002:merge":
-            self.source.diagnostics.append(error("yaml", "merge keys (<<) are not supported", "write the keys out",
-                                                 path, self.document).at(self.loc(node)))
-            return _MERGE
+            self.problem("yaml", "merge keys (<<) are not supported", "write the keys out", path, node)
+            return None
         if not isinstance(node, yaml.ScalarNode):
-            self.source.diagnostics.append(error("yaml", "a mapping key must be a plain value", "", path, self.document)
-                                           .at(self.loc(node)))
-            return f"<complex key at line {node.start_mark.line + 1}>"
-        key = self.scalar(node)
-        return key if isinstance(key, str | int) else str(key)
+            self.problem("yaml", "a mapping key must be a plain value, not a list or a mapping",
+                         "write the key as text followed by ':'", path, node)
+            return None
+        if node.tag not in STANDARD_TAGS:
+            self.problem("yaml-tag", f"the YAML tag {node.tag} is not supported", "remove the tag", path, node)
+            return None
+        return str(node.value)
+
+    def problem(self, code: str, message: str, hint: str, path: Path, node: yaml.Node) -> None:
+        self.source.diagnostics.append(error(code, message, hint, path, self.document).at(self.loc(node)))
 
     def scalar(self, node: yaml.ScalarNode) -> Any:
         tag, text = node.tag, node.value
         if tag == "tag:yaml.org,2002:null":
             return None
         if tag == "tag:yaml.org,2002:bool":
-            return text.lower() in ("true", "yes", "on", "y")
+            lowered = text.lower()
+            return True if lowered in ("true", "yes", "on") else False if lowered in ("false", "no", "off") else text
         if tag == "tag:yaml.org,2002:int":
             try:
-                return int(text.replace("_", ""), 0)
+                whole = int(text.replace("_", ""), 0)
             except ValueError:
                 return text
+            if abs(whole) >= 10**MAX_EXPONENT:
+                self.problem("yaml-number", f"{text} is too large to be a quantity in an agreement",
+                             "check the number of digits", (), node)
+                return None
+            return whole
         if tag == "tag:yaml.org,2002:float":
             cleaned = text.replace("_", "").lower()
             if cleaned.lstrip("+-") in (".inf", ".nan"):
-                return text  # not a finite number: the format's number type will refuse it with a message
+                # not a finite number: the format's number type refuses it with a message
+                return Decimal("NaN") if cleaned.endswith("nan") else Decimal(cleaned.replace(".inf", "Infinity"))
             try:
-                return Decimal(cleaned)
+                number = Decimal(cleaned)
             except InvalidOperation:
                 return text
+            if number and not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT:
+                self.problem("yaml-number", f"{text} is too {'large' if number.adjusted() > 0 else 'small'} "
+                             "to be a quantity in an agreement", "write the number in full, e.g. 1250000 or 0.0001",
+                             (), node)
+                return None
+            return number
         if tag == "tag:yaml.org,2002:timestamp":
             try:
                 return yaml.constructor.SafeConstructor().construct_yaml_timestamp(node)
-            except (ValueError, TypeError, OverflowError):
+            except (ValueError, TypeError, OverflowError, AttributeError):
                 return text
         return text
 
 
-_MERGE = object()
+STANDARD_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp",
+                                                                     "map", "seq", "merge"))
+"""Tags the plain data of a YAML file resolves to; any other (``!!python/object``, ``!foo``) is refused."""
+
+MAX_EXPONENT = 30
+"""Numbers written with an exponent beyond 10**±30 are typos or attacks, never contract figures."""
 
 
 def read_yaml(text: str, name: str, document: str = "agreement") -> Source:
     """Parse ``text`` (the contents of file ``name``); syntax problems become diagnostics."""
     source = Source(name)
+
+    def fail(code: str, message: str, hint: str, where: Location) -> Source:
+        source.diagnostics.append(error(code, message, hint, (), document).at(where))
+        return source
+
     try:
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        message, hint, mark = explain_syntax_error(exc, text)
         where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name, 1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        source.diagnostics.append(error("yaml-syntax", f"YAML syntax error: {problem}",
-                                        "check indentation, colons and quotes around this point", (), document).at(where))
-        return source
+        return fail("yaml-syntax", f"YAML syntax error: {message}", hint, where)
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        where = Location(name, before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1)
+        character = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        return fail("yaml-syntax", f"the file contains the character U+{ord(character):04X}, which YAML does not allow",
+                    "remove it (control characters cannot appear in a YAML file)", where)
     except yaml.YAMLError as exc:
-        source.diagnostics.append(error("yaml-syntax", f"YAML error: {exc}", "", (), document).at(Location(name, 1, 1)))
-        return source
+        return fail("yaml-syntax", f"YAML error: {exc}", "", Location(name, 1, 1))
     except RecursionError:
-        source.diagnostics.append(error("yaml-syntax", "the document is nested too deeply", "flatten it", (), document)
-                                  .at(Location(name, 1, 1)))
-        return source
+        return fail("yaml-syntax", "the document is nested too deeply", "flatten it", Location(name, 1, 1))
     if len(nodes) > 1:
         second = nodes[1]
-        source.diagnostics.append(error("yaml-syntax", "the file holds more than one YAML document",
-                                        "keep one document per file (remove the extra ---)", (), document)
-                                  .at(Location(name, second.start_mark.line + 1, second.start_mark.column + 1)))
-        return source
-    if not nodes or nodes[0] is None:
-        source.diagnostics.append(error("empty", "the file is empty", "start from `vested init` or an example", (), document)
-                                  .at(Location(name, 1, 1)))
-        return source
+        return fail("yaml-syntax", "the file holds more than one YAML document",
+                    "keep one document per file (remove the extra ---)",
+                    Location(name, second.start_mark.line + 1, second.start_mark.column + 1))
+    if not nodes or nodes[0] is None or (isinstance(nodes[0], yaml.ScalarNode) and nodes[0].tag.endswith(":null")):
+        return fail("empty", f"the {document} file is empty", "start from `vested init` or an example", Location(name, 1, 1))
     try:
         source.data = _Builder(source, document).build(nodes[0], ())
     except _TooBig:
-        source.diagnostics.append(error("yaml-size", f"the document expands to more than {MAX_NODES} values",
-                                        "remove alias loops or split the file", (), document).at(Location(name, 1, 1)))
         source.data = None
+        return fail("yaml-size", f"the document expands to more than {MAX_NODES} values",
+                    "remove alias loops or split the file", Location(name, 1, 1))
     except RecursionError:
-        source.diagnostics.append(error("yaml-syntax", "the document is nested too deeply", "flatten it", (), document)
-                                  .at(Location(name, 1, 1)))
         source.data = None
+        return fail("yaml-syntax", "the document is nested too deeply", "flatten it", Location(name, 1, 1))
     return source
+
+
+_FOUND = {"<block mapping start>": "key", "<block sequence start>": "list item ('- ')", "?": "key", "-": "list item ('- ')"}
+
+
+def explain_syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, str, Any]:
+    """PyYAML's complaint in plain words, a hint, and the mark to point at (where the fix goes)."""
+    problem = exc.problem or exc.context or "invalid YAML"
+    context = exc.context or ""
+    mark, opened = exc.problem_mark or exc.context_mark, exc.context_mark
+    lines = text.splitlines()
+    line = lines[mark.line] if mark and mark.line < len(lines) else ""
+    if "'\\t'" in problem or (mark and "\t" in line[: mark.column + 1] and "cannot start any token" in problem):
+        return ("a tab character; YAML indents with spaces only",
+                "replace the tab with spaces (your editor can insert spaces when you press Tab)", mark)
+    if "cannot start any token" in problem:
+        return (problem.replace("found character", "the character") + " (it has a special meaning in YAML)",
+                "put the value in quotes", mark)
+    if "quoted scalar" in context and opened is not None:
+        if "end of stream" in problem:
+            return ("this quote is never closed", "add the closing quote at the end of the value", opened)
+        return (f"{problem} in this quoted text", "inside double quotes write a backslash as \\\\ "
+                "(or use single quotes)", mark)
+    if "flow mapping" in context or "flow sequence" in context:
+        bracket = "{" if "mapping" in context else "["
+        closer = "}" if bracket == "{" else "]"
+        where = f" (line {mark.line + 1})" if mark and opened and mark.line != opened.line else ""
+        return (f"the '{bracket}' here is not closed with '{closer}' before the next item{where}",
+                f"close it with '{closer}', and separate items with ', '", opened or mark)
+    if "simple key" in context and "could not find expected ':'" in problem and opened is not None:
+        return ("this line has no ':' after its key", "write `key: value` (a colon and a space after the key)", opened)
+    if problem == "mapping values are not allowed here":
+        return ("unexpected ':' (a value that contains ': ' must be in quotes, or this line is indented too far)",
+                "put quotes around the value, or line the key up with the keys above it", mark)
+    if problem.startswith("expected <block end>, but found"):
+        found = problem.split("but found ", 1)[1].strip("'")
+        block = f" (the block starts at line {opened.line + 1})" if opened is not None else ""
+        if found not in _FOUND:
+            what = "text" if found == "<scalar>" else found
+            return (f"unexpected {what} here (text after a closing quote, or a line indented unlike its block{block})",
+                    "put the whole value inside the quotes, or line the key up with the keys above it", mark)
+        return (f"this {_FOUND[found]} is not indented like the lines of its block{block}",
+                "keys of one mapping, and the '- ' of one list, line up in the same column", mark)
+    if "undefined alias" in problem:
+        name = problem.rsplit(" ", 1)[-1].strip("'")
+        return (f"the alias *{name} has no anchor &{name} before it",
+                "define the anchor first, or write the value out", mark)
+    return (problem, "check indentation, colons and quotes around this point", mark)
 
 
 def is_mapping(value: Any) -> bool:

@@ -7,29 +7,57 @@ arithmetic that must add up, tier tables, and the relations between a term's par
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
+from typing import Any
 
 from vested.core.bands import Bounds, band_problems
+from vested.core.checks_data import validate_datasets, validate_measures
 from vested.core.diagnostics import Diagnostic, Path, error, warning
-from vested.core.facts import did_you_mean
+from vested.core.facts import MAX_DIGITS, did_you_mean
 from vested.core.model import Agreement
 from vested.core.money import ONE, ZERO, percent, show
 from vested.core.pricing import term_order
 from vested.core.terms.common import ShareSplit
 from vested.core.terms.credits import ServiceCreditPool, ServiceCredits
-from vested.core.terms.incentive import AwardFee, CostPlusIncentiveFee, FixedPriceIncentive
-from vested.core.terms.fees import TieredVolume
-from vested.core.terms.sharing import TargetCost
-from vested.core.terms.outcomes import MarginMatching
 from vested.core.terms.delivery import LateDeliveryPenalty
+from vested.core.terms.fees import TieredVolume
+from vested.core.terms.incentive import AwardFee, CostPlusIncentiveFee, FixedPriceIncentive
+from vested.core.terms.outcomes import MarginMatching
+from vested.core.terms.sharing import TargetCost
+from vested.core.values import Duration
 
 Validation = Callable[[Agreement], Iterator[Diagnostic]]
 
 
 def term_path(agreement: Agreement, index: int, *rest: str | int) -> Path:
     return ("pricing", index, *rest)
+
+
+def _numbers(value: Any, path: Path) -> Iterator[tuple[Path, Decimal | int]]:
+    """Every number in a record, with its path as written in the file (aliases such as `from`)."""
+    if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+        yield path, value
+    elif isinstance(value, Duration):
+        yield path, value.amount
+    elif isinstance(value, tuple):
+        for i, item in enumerate(value):
+            yield from _numbers(item, (*path, i))
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        declared = getattr(type(value), "__pydantic_fields__", {})
+        for f in dataclasses.fields(value):
+            info = declared.get(f.name)
+            yield from _numbers(getattr(value, f.name), (*path, (info.alias if info and info.alias else f.name)))
+
+
+def validate_magnitudes(agreement: Agreement) -> Iterator[Diagnostic]:
+    """No number is absurdly large: a typo of extra zeros, or a figure no arithmetic can price to the cent."""
+    for path, number in _numbers(agreement, ()):
+        if abs(number) >= 10**MAX_DIGITS:
+            yield error("too-large", f"{number:f} is too large for an agreement (more than {MAX_DIGITS} digits "
+                        "before the decimal point)", "check for extra zeros", path)
 
 
 def validate_parties(agreement: Agreement) -> Iterator[Diagnostic]:
@@ -77,7 +105,10 @@ def validate_references(agreement: Agreement) -> Iterator[Diagnostic]:
         elif metrics[outcome.metric].kind != "number":
             yield error("metric-kind", f"outcome {outcome.id!r} is measured by {outcome.metric!r}, which is not a number",
                         "an outcome's metric must be a number", ("outcomes", i, "metric"))
-        if outcome.parent is not None and (outcome.parent not in outcomes or outcome.parent == outcome.id):
+        if outcome.parent == outcome.id:
+            yield error("unknown-outcome", f"outcome {outcome.id!r} is its own parent",
+                        "a supporting outcome's parent is another, top-level outcome", ("outcomes", i, "parent"))
+        elif outcome.parent is not None and outcome.parent not in outcomes:
             yield _missing("outcome", outcome.parent, [o for o in outcomes if o != outcome.id], ("outcomes", i, "parent"))
         if outcome.measurement is not None:
             yield from party(outcome.measurement.data_owner, ("outcomes", i, "measurement", "data_owner"))
@@ -95,7 +126,9 @@ def validate_references(agreement: Agreement) -> Iterator[Diagnostic]:
         yield from party(term.payer, term_path(agreement, i, "payer"))
         yield from party(term.payee, term_path(agreement, i, "payee"))
         if term.payer is not None and term.payer == term.payee:
-            yield error("parties", f"term {term.id!r} has the same payer and payee", "", term_path(agreement, i, "payee"))
+            yield error("parties", f"term {term.id!r} has the same payer and payee ({term.payer!r})",
+                        "a payment flows between two parties: correct the payer or the payee",
+                        term_path(agreement, i, "payee"))
         for ref in term.references():
             path = term_path(agreement, i, *ref.path)
             if ref.kind == "metric":
@@ -106,16 +139,23 @@ def validate_references(agreement: Agreement) -> Iterator[Diagnostic]:
                                 f"declare a {ref.expect} metric (kind: {ref.expect})", path)
             elif ref.kind == "outcome" and ref.id not in outcomes:
                 yield _missing("outcome", ref.id, outcomes, path)
-            elif ref.kind == "term" and (ref.id not in terms or ref.id == term.id):
+            elif ref.kind == "term" and ref.id == term.id:
+                yield error("unknown-term", f"term {term.id!r} refers to its own amount",
+                            "refer to another term, a metric or a fixed amount", path)
+            elif ref.kind == "term" and ref.id not in terms:
                 yield _missing("term", ref.id, [t for t in terms if t != term.id], path)
 
 
 def validate_term_cycles(agreement: Agreement) -> Iterator[Diagnostic]:
     """Terms that read each other's amounts must not go round in a circle."""
     _, cycles = term_order(agreement.pricing)
+    index = {t.id: i for i, t in enumerate(agreement.pricing)}
     for cycle in cycles:
+        first, second = cycle[0], cycle[1]
+        where = next((ref.path for ref in agreement.pricing[index[first]].references()
+                      if ref.kind == "term" and ref.id == second), ())
         yield error("cycle", f"terms read each other's amounts in a cycle: {' → '.join(cycle)}",
-                    "one of them must use a fixed amount or a metric instead", ("pricing",))
+                    "one of them must use a fixed amount or a metric instead", term_path(agreement, index[first], *where))
 
 
 def validate_outcome_weights(agreement: Agreement) -> Iterator[Diagnostic]:
@@ -167,7 +207,8 @@ def validate_currencies(agreement: Agreement) -> Iterator[Diagnostic]:
 def validate_default_parties(agreement: Agreement) -> Iterator[Diagnostic]:
     """A term without payer or payee needs exactly one party with the default role."""
     for i, term in enumerate(agreement.pricing):
-        for field_name, role, given in (("payer", term.DIRECTION[0], term.payer), ("payee", term.DIRECTION[1], term.payee)):
+        payer_role, payee_role = term.default_direction()
+        for field_name, role, given in (("payer", payer_role, term.payer), ("payee", payee_role, term.payee)):
             if given is None and sum(p.role == role for p in agreement.parties) > 1:
                 yield error("parties", f"term {term.id!r} has no {field_name} and there is more than one {role}",
                             f"write `{field_name}:` on the term", term_path(agreement, i))
@@ -177,7 +218,7 @@ def _bands(problems_of: Sequence[Bounds], path: Path, what: str, *, allow_gaps: 
     for problem in band_problems(problems_of, allow_gaps=allow_gaps):
         yield error(f"tier-{problem.kind}", f"{what}: {problem.message}",
                     "make each tier start where the previous one ends" if problem.kind != "empty" else "check from and to",
-                    (*path, problem.second))
+                    (*path, max(problem.first, problem.second)))  # the later band, listed after the one it contradicts
 
 
 def _split(split: ShareSplit, path: Path, name: str) -> Iterator[Diagnostic]:
@@ -218,7 +259,8 @@ def validate_incentive_terms(agreement: Agreement) -> Iterator[Diagnostic]:
             if term.overrun_share.customer == 0:
                 yield error("pta-undefined", "the point of total assumption is undefined: the customer's share of an "
                             "overrun is 0%, so the supplier bears every overrun from the first unit and the ceiling never binds",
-                            "give the customer a share of overruns (e.g. 70/30), or use a fixed_fee", term_path(agreement, i, "overrun_share"))
+                            "give the customer a share of overruns (e.g. 70/30), or use a fixed_fee",
+                            term_path(agreement, i, "overrun_share"))
         elif isinstance(term, CostPlusIncentiveFee):
             yield from _split(term.underrun_share, term_path(agreement, i, "underrun_share"), "underrun share")
             yield from _split(term.overrun_share, term_path(agreement, i, "overrun_share"), "overrun share")
@@ -273,12 +315,21 @@ VALIDATIONS: tuple[Validation, ...] = (
     validate_incentive_terms,
     validate_weights_in_terms,
     validate_term_details,
+    validate_datasets,
+    validate_measures,
 )
 """Every validation, in the order they run."""
 
 
 def check_agreement(agreement: Agreement) -> list[Diagnostic]:
-    """Run every validation; return all problems (an empty list means the agreement is sound)."""
+    """Run every validation; return all problems (an empty list means the agreement is sound).
+
+    Absurdly large numbers stop the checks first: the other rules would only repeat them, or fail
+    to show them.
+    """
+    too_large = list(validate_magnitudes(agreement))
+    if too_large:
+        return too_large
     return [d for validation in VALIDATIONS for d in validation(agreement)]
 
 

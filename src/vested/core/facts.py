@@ -32,6 +32,11 @@ class Facts:
     state: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
+MAX_DIGITS = 15
+"""Most digits a number in an agreement or a facts file may have before its decimal point (10**15 is a
+quadrillion): more is a typo of extra zeros, and no statement could show it to the cent."""
+
+
 def did_you_mean(name: str, choices: list[str]) -> str:
     close = get_close_matches(name, choices, n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else (f"known: {', '.join(sorted(choices))}" if choices else "")
@@ -57,6 +62,14 @@ def parse_timestamp(value: Any) -> datetime:
     return parsed
 
 
+def measured_number(raw: Any) -> Decimal:
+    number = parse_number(raw)
+    if abs(number) >= 10**MAX_DIGITS:
+        raise PydanticCustomError("too-large", f"{number:f} is too large for a measured value (more than {MAX_DIGITS} "
+                                  "digits before the decimal point)", {"hint": "check for extra zeros"})
+    return number
+
+
 def coerce_value(metric: Metric, raw: Any) -> FactValue:
     """Turn a raw value into the metric's kind, or raise ``PydanticCustomError`` with a hint."""
     if metric.kind == "boolean":
@@ -68,8 +81,8 @@ def coerce_value(metric: Metric, raw: Any) -> FactValue:
     if metric.kind == "series":
         if not isinstance(raw, list | tuple):
             raise PydanticCustomError("series", f"expected a list of numbers, found {type_name(raw)}", {"hint": "write e.g. [0.2, 0.4]"})
-        return tuple(parse_number(item) for item in raw)
-    number = parse_number(raw)
+        return tuple(measured_number(item) for item in raw)
+    number = measured_number(raw)
     if metric.minimum is not None and number < metric.minimum:
         raise PydanticCustomError("range", f"{number} is below the metric's minimum {metric.minimum}",
                                   {"hint": f"{metric.id} must be at least {metric.minimum}"})

@@ -46,15 +46,32 @@ def build_agreement(data: Any) -> tuple[Agreement | None, list[Diagnostic]]:
 
 
 def diagnostics_from_validation(exc: ValidationError, data: Any, document: str = "agreement") -> list[Diagnostic]:
+    errors = []
     seen: set[Path] = set()
-    problems = []
     for err in exc.errors(include_url=False):
         path = data_path(err["loc"], data)
         if path in seen:
             continue  # a union reports each alternative; the first one says enough
         seen.add(path)
-        problems.append(describe_error(err, path, data, document))
-    return problems
+        errors.append((err, path))
+    # A tuple with a minimum length reports "too short" when its items failed: the items say enough.
+    errors = [(err, path) for err, path in errors
+              if err["type"] != "too_short" or not any(p[: len(path)] == path and p != path for _, p in errors)]
+    # A misspelt required key is one problem, not two: report the unknown key, suggest the missing one.
+    missing = {path for err, path in errors if err["type"] == "missing" and path}
+    suggested: dict[Path, str] = {}
+    for err, path in errors:
+        if err["type"] in UNKNOWN_KINDS and path:
+            wanted = [str(p[-1]) for p in missing if p[:-1] == path[:-1]]
+            close = get_close_matches(str(path[-1]), wanted, n=1, cutoff=0.6)
+            if close:
+                suggested[path] = close[0]
+                missing.discard((*path[:-1], close[0]))
+    return [describe_error(err, path, data, document, suggested.get(path)) for err, path in errors
+            if err["type"] != "missing" or path in missing or not path]
+
+
+UNKNOWN_KINDS = ("unexpected_keyword_argument", "extra_forbidden")
 
 
 def data_path(loc: tuple[int | str, ...], data: Any) -> Path:
@@ -63,10 +80,9 @@ def data_path(loc: tuple[int | str, ...], data: Any) -> Path:
     node = data
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
-        if isinstance(node, Mapping) and part in node:
-            path.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        in_mapping = isinstance(node, Mapping) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_mapping or in_list:
             path.append(part)
             node = node[part]
         elif last and isinstance(node, Mapping) and isinstance(part, str) and "[" not in part:
@@ -82,27 +98,44 @@ def value_at(data: Any, path: Path) -> Any:
     return node
 
 
-def describe_error(err: Any, path: Path, data: Any, document: str) -> Diagnostic:
+SECTION_ITEMS = {"parties": "party", "metrics": "metric", "outcomes": "outcome", "pricing": "term"}
+
+
+def describe_place(path: Path, data: Any) -> str:
+    """How a path reads in a message: ``pricing[1].tiers[0] (term 'volume')``, or "the file"."""
+    if not path:
+        return "the file"
+    text = show_path(path)
+    if len(path) >= 2 and path[0] in SECTION_ITEMS and isinstance(path[1], int) and isinstance(data, Mapping):
+        items = data.get(path[0])
+        item = items[path[1]] if isinstance(items, list) and 0 <= path[1] < len(items) else None
+        if isinstance(item, Mapping) and isinstance(item.get("id"), str) and item["id"] and path[2:] != ("id",):
+            text += f" ({SECTION_ITEMS[str(path[0])]} {item['id']!r})"
+    return text
+
+
+def describe_error(err: Any, path: Path, data: Any, document: str, suggestion: str | None = None) -> Diagnostic:
     kind = err["type"]
     ctx = err.get("ctx") or {}
-    where = show_path(path) or "the file"
+    where = describe_place(path, data)
     message = err["msg"]
     hint = str(ctx.get("hint", ""))
     if kind == "missing":
         key = path[-1] if path else "?"
         description = field_description(path, data)
-        message = f"missing required key {key!r} in {show_path(path[:-1]) or 'the file'}"
-        hint = f"add `{key}: ...`" + (f" ({description})" if description else "")
-    elif kind in ("unexpected_keyword_argument", "extra_forbidden"):
+        message = f"missing required key {key!r} in {describe_place(path[:-1], data)}"
+        hint = f"add `{key}: ...`" + (f" ({description.rstrip('.')})" if description else "")
+    elif kind in UNKNOWN_KINDS:
         key = str(path[-1]) if path else "?"
         allowed = allowed_keys(path[:-1], data)
-        close = get_close_matches(key, allowed, n=1, cutoff=0.6)
-        message = f"unknown key {key!r} in {show_path(path[:-1]) or 'the file'}"
-        hint = f"did you mean {close[0]!r}?" if close else (f"allowed here: {', '.join(allowed)}" if allowed else "")
+        close = [suggestion] if suggestion else get_close_matches(key, allowed, n=1, cutoff=0.6)
+        message = f"unknown key {key!r} in {describe_place(path[:-1], data)}"
+        hint = (f"did you mean {close[0]!r}?" + (f" (`{close[0]}` is required and missing)" if suggestion else "")
+                if close else (f"allowed here: {', '.join(allowed)}" if allowed else ""))
     elif kind == "union_tag_invalid":
         tag = str(ctx.get("tag"))
         close = get_close_matches(tag, list(TERM_TYPES), n=1, cutoff=0.6)
-        message = f"unknown term type {tag!r}"
+        message = f"unknown term type {tag!r} in {where}"
         hint = f"did you mean {close[0]!r}?" if close else f"term types: {', '.join(TERM_TYPES)}"
     elif kind == "union_tag_not_found":
         message = f"{where} has no `type`"
@@ -114,22 +147,33 @@ def describe_error(err: Any, path: Path, data: Any, document: str) -> Diagnostic
         close = get_close_matches(str(value), options, n=1, cutoff=0.5)
         message = f"{value!r} is not allowed for {where}"
         hint = f"did you mean {close[0]!r}?" if close else f"use one of: {expected}"
-    elif kind == "string_pattern_mismatch" and path and path[-1] == "currency":
-        message = f"{err.get('input')!r} is not a currency code"
+        if path == ("vested",):
+            message = f"this file is written in format version {value!r}, and this vested reads version 1"
+            hint = "write `vested: 1` (and the format of version 1)"
+    elif kind == "string_pattern_mismatch" and path and path[-1] in ("currency", "from"):
+        message = f"{err.get('input')!r} is not a currency code ({where})"
         hint = "write an ISO 4217 code in capitals, such as USD, EUR or GBP"
+        return error("invalid-currency", message, hint, path, document)
     elif kind in ("dict_type", "dataclass_type", "model_type", "dataclass_args_type"):
         message = f"{where} must be a mapping (key: value lines), found {type_label(err.get('input'))}"
         hint = "indent the keys under it"
     elif kind in ("tuple_type", "list_type"):
         message = f"{where} must be a list, found {type_label(err.get('input'))}"
-        hint = "write each item on its own line starting with '- '"
+        hint = "write each item on its own line starting with '- ', or as [a, b]"
     elif kind in ("string_type",):
         message = f"{where} must be text, found {type_label(err.get('input'))}"
         hint = "quote it if it looks like a number or a date"
+    elif kind == "string_too_short":
+        message = f"{where} must not be empty"
+        hint = "write it out"
     elif kind in ("int_type", "int_parsing", "int_from_float"):
         message = f"{where} must be a whole number, found {err.get('input')!r}"
+        hint = "write digits only, e.g. 12"
+    elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        message = f"{where}: {message.lower()}, found {err.get('input')!r}"
     elif kind in ("bool_type", "bool_parsing"):
         message = f"{where} must be true or false, found {err.get('input')!r}"
+        hint = "write true or false"
     elif kind == "too_short":
         message = f"{where} needs at least {ctx.get('min_length', 1)} item(s)"
     elif kind == "value_error":
@@ -150,7 +194,13 @@ def code_for(kind: str) -> str:
         "union_tag_invalid": "unknown-term-type",
         "union_tag_not_found": "missing-term-type",
         "literal_error": "invalid-choice",
+        "string_too_short": "empty-value",
+        **dict.fromkeys(TYPE_KINDS, "wrong-type"),
     }.get(kind, "invalid-value" if kind not in CUSTOM_KINDS else f"invalid-{kind.replace('_', '-')}")
+
+
+TYPE_KINDS = ("dict_type", "dataclass_type", "model_type", "dataclass_args_type", "tuple_type", "list_type", "string_type",
+              "int_type", "int_parsing", "int_from_float", "bool_type", "bool_parsing")
 
 
 def type_label(value: Any) -> str:
@@ -160,54 +210,66 @@ def type_label(value: Any) -> str:
 
 
 def _record_type(tp: Any, node: Any) -> Any:
-    """Unwrap Annotated, Optional and tuple types down to a record class (choosing a term by its type)."""
+    """The record class a value of type ``tp`` is validated as (a term chosen by its ``type``), or None."""
+    tp = _unwrap(tp)
+    if dataclasses.is_dataclass(tp):
+        return tp
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        records = [m for m in map(_unwrap, typing.get_args(tp)) if dataclasses.is_dataclass(m)]
+        if isinstance(node, Mapping) and "type" in node:
+            chosen = TERM_TYPES.get(str(node["type"]))
+            if chosen is not None and chosen in records:
+                return chosen
+        if len(records) == 1:
+            return records[0]
+    return None
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip Annotated and Optional: ``Annotated[X | None, ...]`` -> ``X``."""
     while True:
         origin = typing.get_origin(tp)
         if origin is typing.Annotated:
             tp = typing.get_args(tp)[0]
         elif origin in (typing.Union, types.UnionType):
             members = [a for a in typing.get_args(tp) if a is not type(None)]
-            records = [m for m in members if dataclasses.is_dataclass(m)]
-            if isinstance(node, Mapping) and "type" in node:
-                chosen = TERM_TYPES.get(str(node["type"]))
-                if chosen is not None and chosen in records:
-                    return chosen
-            if len(records) == 1:
-                return records[0]
-            return None
-        elif origin is tuple:
-            tp = typing.get_args(tp)[0]
+            if len(members) != 1:
+                return tp
+            tp = members[0]
         else:
-            return tp if dataclasses.is_dataclass(tp) else None
+            return tp
 
 
 def record_at(path: Path, data: Any) -> Any:
-    """The record class that the mapping at ``path`` is validated as."""
-    cls: Any = Agreement
+    """The record class that the mapping at ``path`` is validated as (None where it is not a record)."""
+    tp: Any = Agreement
     node = data
     for part in path:
         if isinstance(part, int):
-            node = node[part] if isinstance(node, list) and part < len(node) else None
+            inner = _unwrap(tp)
+            if typing.get_origin(inner) is not tuple:
+                return None
+            tp = typing.get_args(inner)[0]
+            node = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
             continue
-        if cls is None:
-            return None
-        hints = typing.get_type_hints(cls, include_extras=True)
-        name = field_name(cls, part)
+        cls = _record_type(tp, node)
+        name = field_name(cls, part) if cls is not None else None
         if name is None:
             return None
+        tp = _hints(cls)[name]
         node = node.get(part) if isinstance(node, Mapping) else None
-        inner = node[0] if isinstance(node, list) and node else node
-        cls = _record_type(hints[name], inner)
-    if isinstance(node, Mapping) and cls is not None and "type" in node and str(node["type"]) in TERM_TYPES:
-        cls = TERM_TYPES[str(node["type"])]
-    return cls
+    return _record_type(tp, node)
+
+
+@cache
+def _hints(cls: Any) -> dict[str, Any]:
+    return typing.get_type_hints(cls, include_extras=True)
 
 
 def field_name(cls: Any, key: str) -> str | None:
-    for f in dataclasses.fields(cls):
-        alias = getattr(f.default, "alias", None) if f.default is not dataclasses.MISSING else None
-        if key in (f.name, alias):
-            return f.name
+    for name, info in getattr(cls, "__pydantic_fields__", {}).items():
+        if key in (name, info.alias):
+            return str(name)
     return None
 
 

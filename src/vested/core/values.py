@@ -45,7 +45,7 @@ def type_name(value: Any) -> str:
 
 
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
-_CURRENCY_IN_TEXT = re.compile(r"[A-Za-z]{3}|[$€£¥]")
+_CURRENCY_IN_TEXT = re.compile(r"^\s*(?:[A-Z]{3}\s*[-+\d.,]|[$€£¥])|[-+\d.,]\s*(?:[A-Z]{3}|[$€£¥])\s*$")
 
 
 def parse_number(value: Any) -> Decimal:
@@ -221,8 +221,9 @@ DurationText = Annotated[Duration, BeforeValidator(parse_duration), PlainSeriali
                          _schema("string", "A fixed duration: a number and seconds, minutes, hours, days or weeks.",
                                  pattern=_DURATION.pattern)]
 Period = Annotated[str, BeforeValidator(parse_period),
-                   _schema("string", "A period: a month (2025-06), a quarter (2025-Q2) or a year (2025).",
-                           pattern=_PERIOD.pattern)]
+                   WithJsonSchema({"description": "A period: a month (2025-06), a quarter (2025-Q2) or a year (2025).",
+                                   "anyOf": [{"type": "string", "pattern": _PERIOD.pattern},
+                                             {"type": "integer", "minimum": 1000, "maximum": 9999}]})]
 
 
 def period_range(start: str, months: int) -> list[str]:
