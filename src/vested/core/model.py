@@ -14,10 +14,11 @@ from typing import Literal
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
+from vested.core.measures import Dataset, Measure
 from vested.core.money import round_amount
 from vested.core.records import RECORD
 from vested.core.terms import Term
-from vested.core.values import Identifier, Number, Period, Rate, Share
+from vested.core.values import Identifier, Number, Period, Share
 
 FORMAT_VERSION = 1
 
@@ -78,6 +79,10 @@ class Metric:
     """Party that owns the data (a party id)."""
     source: str | None = None
     """Where the data comes from (system, report, survey)."""
+    measure: Measure | None = None
+    """How the value is computed from a dataset each period (see `datasets`)."""
+    reported_by: Identifier | None = None
+    """For a value reported directly rather than measured (a survey score): the party that reports it."""
 
 
 @dataclass(frozen=True, kw_only=True, config=RECORD)
@@ -258,6 +263,8 @@ class Calendar:
     months: int = Field(default=12, ge=1, le=1200, description="Length of the agreement in months.")
     time_zone: str = "UTC"
     """Time zone that defines period boundaries (an IANA name such as Europe/London)."""
+    fiscal_year_start: int = Field(default=1, ge=1, le=12,
+                                   description="Month the fiscal year starts (1 = January); sets quarters and years.")
 
 
 @dataclass(frozen=True, kw_only=True, config=RECORD)
@@ -279,6 +286,8 @@ class Agreement:
     """Shared vision and statement of intent (rule 1)."""
     workload: tuple[WorkloadItem, ...] = ()
     """Statement of objectives: who is responsible for what (rule 2)."""
+    datasets: tuple[Dataset, ...] = ()
+    """Measurement data the parties exchange, with their columns (rule 3)."""
     metrics: tuple[Metric, ...] = ()
     """Quantities measured each period (rule 3)."""
     outcomes: tuple[Outcome, ...] = ()
@@ -304,6 +313,9 @@ class Agreement:
     def party_with_role(self, role: str) -> Party | None:
         matches = [p for p in self.parties if p.role == role]
         return matches[0] if len(matches) == 1 else None
+
+    def dataset(self, dataset_id: str) -> Dataset | None:
+        return next((d for d in self.datasets if d.id == dataset_id), None)
 
     def metric(self, metric_id: str) -> Metric | None:
         return next((m for m in self.metrics if m.id == metric_id), None)

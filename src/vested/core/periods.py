@@ -1,0 +1,81 @@
+"""Periods of an agreement: months, fiscal quarters and years, as labels and as time ranges.
+
+A period label is ``2025-06`` (a month), ``2025-Q2`` or ``2025`` (fiscal quarter and year, named by
+the calendar year in which the fiscal year *ends* when it does not start in January, as most
+companies do). Everything here is pure arithmetic on labels and dates; time zones are applied by
+the measurement engine, which receives local month boundaries from :func:`month_bounds`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+MONTH_LABEL_LENGTH = 7
+
+
+def parse_month(label: str) -> tuple[int, int]:
+    """(year, month) of a month label such as ``2025-06``."""
+    if len(label) != MONTH_LABEL_LENGTH or label[4] != "-":
+        raise ValueError(f"{label!r} is not a month label (YYYY-MM)")
+    year, month = int(label[:4]), int(label[5:])
+    if not 1 <= month <= 12:
+        raise ValueError(f"{label!r} has no month {month}")
+    return year, month
+
+
+def month_label(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def add_months(label: str, count: int) -> str:
+    """The month ``count`` months after (or before, if negative) ``label``."""
+    year, month = parse_month(label)
+    index = year * 12 + (month - 1) + count
+    return month_label(index // 12, index % 12 + 1)
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last``, both included (empty when last is before first)."""
+    y1, m1 = parse_month(first)
+    y2, m2 = parse_month(last)
+    count = (y2 * 12 + m2) - (y1 * 12 + m1) + 1
+    return [add_months(first, i) for i in range(max(0, count))]
+
+
+def month_bounds(label: str) -> tuple[date, date]:
+    """First day of the month and first day of the next month (the end is exclusive)."""
+    year, month = parse_month(label)
+    next_year, next_month = parse_month(add_months(label, 1))
+    return date(year, month, 1), date(next_year, next_month, 1)
+
+
+def fiscal_quarter(label: str, fiscal_year_start: int = 1) -> str:
+    """The fiscal quarter label (``2025-Q2``) that month ``label`` belongs to."""
+    year, month = parse_month(label)
+    offset = (month - fiscal_year_start) % 12
+    fiscal_year = year if fiscal_year_start == 1 or month < fiscal_year_start else year + 1
+    return f"{fiscal_year:04d}-Q{offset // 3 + 1}"
+
+
+def fiscal_year(label: str, fiscal_year_start: int = 1) -> str:
+    """The fiscal year label (``2025``) that month ``label`` belongs to."""
+    return fiscal_quarter(label, fiscal_year_start)[:4]
+
+
+def months_to_date(label: str, window: str | int, fiscal_year_start: int = 1) -> list[str]:
+    """The months a metric with ``window`` covers when measured for month ``label``.
+
+    ``period``: the month itself; ``quarter``/``year``: the fiscal quarter or year to date;
+    an integer N: the last N months, this one included.
+    """
+    if window == "period":
+        return [label]
+    if isinstance(window, int):
+        return [add_months(label, -i) for i in range(window - 1, -1, -1)]
+    key = fiscal_quarter if window == "quarter" else fiscal_year
+    months = [label]
+    while True:
+        previous = add_months(months[0], -1)
+        if key(previous, fiscal_year_start) != key(label, fiscal_year_start):
+            return months
+        months.insert(0, previous)

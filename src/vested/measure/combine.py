@@ -1,0 +1,220 @@
+"""Finish the metrics: add each metric's per-month partials over its window and compute its value.
+
+This step runs on the rows the plan's queries returned, whichever engine ran them, so DuckDB and
+PostgreSQL finish the same partials the same way. Values are ``Decimal``:
+
+* counts, sums and means of integer or DECIMAL columns, ratios of them, durations and availability
+  are exact: durations are whole microseconds (an integer in DuckDB, NUMERIC in PostgreSQL), and a
+  division keeps 28 significant digits;
+* a value that went through floating point in SQL — a percentile (``quantile_cont`` interpolates in
+  DOUBLE), anything over a DOUBLE column (a sum or mean of ``number`` values stored as DOUBLE) — is
+  converted with ``repr`` and rounded to :data:`APPROXIMATE_DIGITS` significant digits: far below the
+  noise of float arithmetic (summation order differs between engines and runs), far above any
+  precision a measurement has.
+
+A month without a value gets ``None`` and a :class:`Note` that says why (no data, no matching
+rows, a zero denominator); the table turns notes into diagnostics (warnings).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
+from typing import Any
+
+from vested.core.diagnostics import Diagnostic, warning
+from vested.core.periods import month_bounds
+from vested.measure.plan import MetricPlan, Plan
+
+APPROXIMATE_DIGITS = 12
+UNIT_MICROSECONDS = {"seconds": Decimal(10**6), "minutes": Decimal(60 * 10**6), "hours": Decimal(3600 * 10**6),
+                     "days": Decimal(86400 * 10**6)}
+
+
+Results = Mapping[str, Mapping[str, Mapping[str, Any]]]
+"""Rows of each query: query name -> month label -> output column -> value as the driver returned it."""
+
+
+@dataclass(frozen=True)
+class Note:
+    """Why a metric has no value in a month, or what to know about the value it has."""
+
+    metric: str
+    month: str
+    code: str
+    message: str
+    hint: str = ""
+    index: int = 0
+    """Position of the metric in the agreement (for the diagnostic's path)."""
+    blank: bool = True
+    """The note explains a missing value (not a remark about a value that exists)."""
+
+
+@dataclass(frozen=True)
+class MetricTable:
+    """Each measured metric's value per month: ``values[metric][month]`` is a Decimal or None."""
+
+    months: tuple[str, ...]
+    values: Mapping[str, Mapping[str, Decimal | None]]
+    notes: tuple[Note, ...] = ()
+
+    def value(self, metric: str, month: str) -> Decimal | None:
+        return self.values[metric][month]
+
+    def reason(self, metric: str, month: str) -> str | None:
+        """Why the metric has no value in the month (None when it has one)."""
+        return next((n.message for n in self.notes if n.metric == metric and n.month == month and n.blank), None)
+
+    def rows(self) -> Iterator[tuple[str, str, Decimal | None]]:
+        """(metric, month, value) in metric then month order."""
+        for metric, by_month in self.values.items():
+            for month in self.months:
+                yield metric, month, by_month[month]
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        return tuple(warning(n.code, n.message, n.hint, ("metrics", n.index, "measure")) for n in self.notes)
+
+
+def combine(plan: Plan, results: Results) -> MetricTable:
+    """The metric table from the rows of the plan's queries."""
+    values: dict[str, dict[str, Decimal | None]] = {}
+    notes: list[Note] = []
+    for metric in plan.metrics:
+        values[metric.metric] = {}
+        for month in plan.months:
+            finished = _Finish(plan, metric, month, results)
+            values[metric.metric][month] = finished.value()
+            notes.extend(finished.notes)
+    return MetricTable(plan.months, values, tuple(notes))
+
+
+@dataclass
+class _Finish:
+    plan: Plan
+    metric: MetricPlan
+    month: str
+    results: Results
+    notes: list[Note] = field(default_factory=list)
+    window: list[str] = field(default_factory=list)
+    approximate: bool = False
+
+    def note(self, code: str, message: str, hint: str, *, blank: bool = True) -> None:
+        self.notes.append(Note(self.metric.metric, self.month, code, f"{self.metric.metric}: {message}", hint,
+                               self.metric.index, blank))
+
+    def value(self) -> Decimal | None:
+        measure = self.metric.measure
+        self.window = self.plan.window(measure, self.month)
+        self.approximate = measure.aggregate == "percentile" or (measure.aggregate == "duration" and measure.statistic == "percentile")
+        if measure.aggregate != "availability" and not self.has_rows():
+            return None
+        result = self.compute()
+        if result is None:
+            return None
+        with localcontext(Context(prec=28)):
+            result = result * Decimal(measure.scale)
+        return significant(result, APPROXIMATE_DIGITS) if self.approximate else result
+
+    def has_rows(self) -> bool:
+        """Whether the dataset has rows in the window; notes the months it has none in."""
+        counts = self.results.get(self.metric.measure.dataset, {})
+        empty = [m for m in self.window if not counts.get(m, {}).get("rows")]
+        dataset = self.metric.measure.dataset
+        if len(empty) == len(self.window):
+            self.note("no-data", f"no value for {self.month}: dataset {dataset!r} has no rows in {_months(self.window)}",
+                      f"ingest {dataset} data for {_months(self.window)}")
+            return False
+        expected = [m for m in empty if self.plan.first_month is None or m >= self.plan.first_month]
+        if expected:
+            self.note("partial-window", f"the value for {self.month} covers only part of its window: dataset {dataset!r} "
+                      f"has no rows in {', '.join(expected)}", "ingest the missing months if they had data", blank=False)
+        return True
+
+    def parts(self, role: str) -> list[Decimal]:
+        """The role's partials over the window (or the window's single value), without the empty ones."""
+        alias = self.metric.parts.get(role)
+        rows = self.results.get(self.metric.query, {})
+        if alias is None:
+            return []
+        months = [self.month] if self.metric.from_rows else self.window
+        found = []
+        for month in months:
+            raw = rows.get(month, {}).get(alias)
+            if raw is None:
+                continue
+            if isinstance(raw, float):
+                self.approximate = True
+                found.append(Decimal(repr(raw)))
+            else:
+                found.append(Decimal(raw))
+        return found
+
+    def total(self, role: str) -> Decimal:
+        return sum(self.parts(role), Decimal(0))
+
+    def compute(self) -> Decimal | None:
+        measure = self.metric.measure
+        kind = measure.aggregate
+        if kind in ("count", "count_distinct"):
+            return self.total("n" if kind == "count" else "v")
+        if kind == "ratio":
+            denominator = self.total("den")
+            if denominator == 0:
+                self.note("zero-denominator", f"no value for {self.month}: the denominator is zero",
+                          "a ratio has no value in a period where nothing matches its denominator")
+                return None
+            return _divide(self.total("num"), denominator)
+        if kind == "availability":
+            return self.availability()
+        statistic = measure.statistic if kind == "duration" else kind
+        unit = UNIT_MICROSECONDS[measure.duration_unit] if kind == "duration" else Decimal(1)
+        if statistic == "sum":
+            return _divide(self.total("s"), unit)
+        if statistic == "mean":
+            count = self.total("n")
+            return None if self.nothing(count == 0) else _divide(_divide(self.total("s"), count), unit)
+        values = self.parts("v")
+        if self.nothing(not values):
+            return None
+        pick = min if statistic == "min" else max
+        return _divide(pick(values) if statistic in ("min", "max") else values[0], unit)
+
+    def nothing(self, empty: bool) -> bool:
+        if empty:
+            self.note("no-matching-rows", f"no value for {self.month}: no rows of dataset {self.metric.measure.dataset!r} "
+                      "match its measure", "check the measure's `where` filters and exclusions")
+        return empty
+
+    def availability(self) -> Decimal | None:
+        spec = self.metric.measure.availability
+        assert spec is not None
+        scheduled = sum(((after - first).days for first, after in map(month_bounds, self.window)), 0)
+        with localcontext(Context(prec=28)):
+            scheduled_time = Decimal(spec.units) * Decimal(spec.hours_per_day) * scheduled * UNIT_MICROSECONDS["hours"]
+            base = scheduled_time - self.total("planned")
+            if base <= 0:
+                self.note("no-scheduled-time", f"no value for {self.month}: planned maintenance takes all the scheduled time",
+                          "check `units`, `hours_per_day` and the rows marked planned")
+                return None
+            return 1 - self.total("down") / base
+
+
+def _divide(top: Decimal, bottom: Decimal) -> Decimal:
+    with localcontext(Context(prec=28)):
+        return top / bottom
+
+
+def significant(value: Decimal, digits: int) -> Decimal:
+    """``value`` rounded to ``digits`` significant digits, without trailing zeros (1.50000 -> 1.5)."""
+    if value == 0 or not value.is_finite():
+        return Decimal(0) if value == 0 else value
+    rounded = value.quantize(Decimal(1).scaleb(value.adjusted() - digits + 1), rounding=ROUND_HALF_EVEN)
+    if rounded == rounded.to_integral_value():
+        return rounded.quantize(Decimal(1))
+    return rounded.normalize()
+
+
+def _months(months: list[str]) -> str:
+    return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"

@@ -1,0 +1,198 @@
+"""A project folder: where ingested measurement batches and settled statements live, as files.
+
+Layout (everything under one folder, ``.vested/`` by default, next to the agreement)::
+
+    batches/<dataset>/<batch_id>.parquet   the rows of one ingested batch
+    batches/<dataset>/<batch_id>.json      its provenance: file, content hash, rows, who, when
+    statements/<agreement_id>/<period>.json   a settled period (statement, state, input hash)
+
+Every file is written atomically (a temporary file in the same folder, flushed and renamed), and a
+batch becomes visible only when its manifest is renamed into place, after its Parquet file: a batch
+without a manifest is ignored, so a process killed mid-ingest leaves nothing half-visible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+try:  # POSIX: ingests of one dataset are serialised with an advisory lock
+    import fcntl
+except ImportError:  # pragma: no cover - Windows has no fcntl; ingests are then not serialised
+    fcntl = None  # type: ignore[assignment]
+
+DEFAULT_FOLDER = ".vested"
+
+
+TEMPORARY_SUFFIX = ".tmp"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never a part."""
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    atomic_write_file(path, write)
+
+
+def atomic_write_file(path: Path, write: Callable[[Path], None]) -> None:
+    """Have ``write`` fill a temporary file next to ``path``, make it durable, then rename it into place.
+
+    The temporary file is ``.<name>.<random>.tmp`` in the same folder (a rename is atomic only within
+    one file system); it is flushed to disk before the rename, and the folder after it. ``write``
+    receives the temporary path and may use any writer (a DuckDB ``COPY`` for Parquet files).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        with tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    sync_folder(path.parent)
+
+
+def is_temporary(path: Path) -> bool:
+    """A file an atomic write left behind when its process was killed (never a finished file)."""
+    return path.name.startswith(".") and path.name.endswith(TEMPORARY_SUFFIX)
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's content, read in chunks (files may be larger than memory)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sync_folder(folder: Path) -> None:
+    """Make a rename durable (best effort: not every file system supports syncing a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One ingested batch: its rows (a Parquet file) and its provenance."""
+
+    dataset: str
+    batch_id: str
+    data_file: Path
+    manifest: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project folder. Create with :func:`open_project`."""
+
+    root: Path
+
+    @property
+    def batches_dir(self) -> Path:
+        return self.root / "batches"
+
+    @property
+    def statements_dir(self) -> Path:
+        return self.root / "statements"
+
+    def batch_paths(self, dataset: str, batch_id: str) -> tuple[Path, Path]:
+        folder = self.batches_dir / dataset
+        return folder / f"{batch_id}.parquet", folder / f"{batch_id}.json"
+
+    def batches(self, dataset: str) -> list[Batch]:
+        """The visible (fully written) batches of a dataset, oldest first.
+
+        A batch is visible once its manifest is in place; temporary files (``.<name>.<random>.tmp``)
+        and a Parquet file whose manifest was never written are ignored.
+        """
+        folder = self.batches_dir / dataset
+        if not folder.is_dir():
+            return []
+        found = []
+        for manifest_path in sorted(folder.glob("*.json")):
+            if manifest_path.name.startswith("."):
+                continue
+            data_file = manifest_path.with_suffix(".parquet")
+            if not data_file.is_file():
+                continue
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            found.append(Batch(dataset, manifest_path.stem, data_file, manifest))
+        return sorted(found, key=lambda b: (str(b.manifest.get("ingested_at", "")), b.batch_id))
+
+    def batch(self, dataset: str, batch_id: str) -> Batch | None:
+        """One visible batch, or None when it was never (completely) written."""
+        data_file, manifest_path = self.batch_paths(dataset, batch_id)
+        if not (manifest_path.is_file() and data_file.is_file()):
+            return None
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        return Batch(dataset, batch_id, data_file, manifest)
+
+    @contextlib.contextmanager
+    def lock(self, dataset: str) -> Iterator[None]:
+        """Hold the dataset's ingest lock (one writer at a time; the OS releases it if the process dies)."""
+        folder = self.batches_dir / dataset
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / ".lock").open("a+b") as handle:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if fcntl is not None:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+    def remove_temporaries(self, dataset: str) -> list[Path]:
+        """Delete what killed ingests left behind. Call it while holding :meth:`lock` (no writer is running)."""
+        folder = self.batches_dir / dataset
+        removed = [p for p in folder.iterdir() if is_temporary(p)] if folder.is_dir() else []
+        for path in removed:
+            path.unlink(missing_ok=True)
+        return removed
+
+    def all_batches(self) -> Iterator[Batch]:
+        if not self.batches_dir.is_dir():
+            return
+        for folder in sorted(p for p in self.batches_dir.iterdir() if p.is_dir()):
+            yield from self.batches(folder.name)
+
+    def statement_path(self, agreement_id: str, period: str) -> Path:
+        return self.statements_dir / agreement_id / f"{period}.json"
+
+    def read_statement(self, agreement_id: str, period: str) -> dict[str, Any] | None:
+        path = self.statement_path(agreement_id, period)
+        if not path.is_file():
+            return None
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return data
+
+    def write_statement(self, agreement_id: str, period: str, text: str) -> Path:
+        path = self.statement_path(agreement_id, period)
+        atomic_write_bytes(path, text.encode("utf-8"))
+        return path
+
+
+def open_project(root: str | Path | None = None) -> Project:
+    """The project in ``root`` (default ``.vested`` in the current folder); created on first write."""
+    return Project(Path(root) if root is not None else Path(DEFAULT_FOLDER))

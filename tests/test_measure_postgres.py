@@ -1,0 +1,166 @@
+"""The same metric definitions give the same numbers on PostgreSQL as on DuckDB.
+
+Needs the PostgreSQL server at 127.0.0.1:5432 (user postgres, database test, trust auth). The rows
+of the DuckDB tests go into tables of a schema made for this run (dropped afterwards); the agreement
+is measured by both engines and the two tables of values must be equal. Without a server the tests
+are skipped with the reason, except under CI=true, where a missing server is a failure: CI must not
+go green by quietly running none of them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import pytest
+import sqlalchemy
+
+from tests.test_measure_engine import (
+    OUTAGE_COLUMNS,
+    OUTAGES,
+    RELIEF,
+    RELIEF_COLUMNS,
+    TICKET_COLUMNS,
+    TICKETS,
+    agreement_with,
+    matching,
+    when,
+    write_parquet,
+)
+from vested.measure import MetricTable, measure_metrics, measure_metrics_sql
+
+SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PG_TYPES = {"DOUBLE": "DOUBLE PRECISION"}
+
+DATA: dict[str, tuple[dict[str, str], list[tuple[Any, ...]]]] = {
+    "tickets": (TICKET_COLUMNS, TICKETS), "outages": (OUTAGE_COLUMNS, OUTAGES), "relief": (RELIEF_COLUMNS, RELIEF)}
+
+METRICS = """
+- {id: phone, measure: {dataset: tickets, aggregate: count, where: {channel: phone, satisfaction: {at_least: 4}}}}
+- {id: not_phone, measure: {dataset: tickets, aggregate: count, where: {channel: {not: phone}, resolved_at: {missing: false}}}}
+- {id: obriens, measure: {dataset: tickets, aggregate: count, where: {store: {in: ["O'Brien's", "50% :off"]}}}}
+- {id: spend, measure: {dataset: tickets, aggregate: sum, column: cost}}
+- {id: mean_score, measure: {dataset: tickets, aggregate: mean, column: satisfaction}}
+- {id: worst, measure: {dataset: tickets, aggregate: min, column: satisfaction}}
+- {id: dearest, measure: {dataset: tickets, aggregate: max, column: cost}}
+- {id: stores, measure: {dataset: tickets, aggregate: count_distinct, column: store}}
+- {id: fcr, measure: {dataset: tickets, aggregate: ratio, numerator: {where: {fcr: true}}, denominator: {}, scale: 100}}
+- id: phone_cost_share
+  measure: {dataset: tickets, aggregate: ratio, numerator: {aggregate: sum, column: cost, where: {channel: phone}},
+            denominator: {aggregate: sum, column: cost}}
+- {id: onsite_fcr, measure: {dataset: tickets, aggregate: ratio, numerator: {where: {fcr: true}}, denominator: {where: {channel: on-site}}}}
+- {id: p90_cost, measure: {dataset: tickets, aggregate: percentile, column: cost, percentile: 90}}
+- {id: mean_hours, measure: {dataset: tickets, aggregate: duration, start: opened_at, end: resolved_at}}
+- id: p90_hours
+  measure: {dataset: tickets, aggregate: duration, start: opened_at, end: resolved_at, statistic: percentile, percentile: 90}
+- id: total_days
+  measure: {dataset: tickets, aggregate: duration, start: opened_at, end: resolved_at, statistic: sum, duration_unit: days}
+- id: uptime
+  measure:
+    dataset: outages
+    aggregate: availability
+    availability: {start: starts_at, end: ends_at, units: 2, planned: {kind: planned}}
+    scale: 100
+- {id: by_key, measure: {dataset: tickets, aggregate: count, exclude: [{dataset: relief, match: [ticket_id]}]}}
+- {id: by_pair, measure: {dataset: tickets, aggregate: count, exclude: [{dataset: relief, match: [ticket_id, store]}]}}
+- {id: by_time, measure: {dataset: tickets, aggregate: count, exclude: [{dataset: relief, during: [starts_at, ends_at]}]}}
+- {id: by_window, measure: {dataset: tickets, aggregate: count, exclude: [{dataset: relief, match: [store], during: [starts_at, ends_at]}]}}
+- {id: fcr_3m, measure: {dataset: tickets, aggregate: ratio, numerator: {where: {fcr: true}}, denominator: {}, window: 3}}
+- {id: qtd_spend, measure: {dataset: tickets, aggregate: sum, column: cost, window: quarter}}
+- {id: qtd_median, measure: {dataset: tickets, aggregate: percentile, column: cost, percentile: 50, window: quarter}}
+- {id: ytd_stores, measure: {dataset: tickets, aggregate: count_distinct, column: store, window: year}}
+"""
+MONTHS = ["2025-03", "2025-04", "2025-05", "2025-06", "2025-07"]
+
+
+def unreachable(reason: str) -> NoReturn:
+    """Skip because the server does not answer, or fail when running in CI (CI=true)."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: the PostgreSQL tests must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[sqlalchemy.Engine]:
+    engine = sqlalchemy.create_engine(SERVER, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    except sqlalchemy.exc.OperationalError as problem:
+        engine.dispose()
+        unreachable(f"no PostgreSQL server answers at 127.0.0.1:5432 (user postgres, database test): {problem.orig}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def schema(server: sqlalchemy.Engine) -> Iterator[str]:
+    """A schema of this run's own, holding one table per dataset; dropped at the end."""
+    name = f"vested_test_{uuid.uuid4().hex[:12]}"
+    with server.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{name}"')
+        for dataset, (columns, rows) in DATA.items():
+            create_table(connection, f'"{name}"."{dataset}"', columns, rows)
+    try:
+        yield name
+    finally:
+        with server.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA "{name}" CASCADE')
+
+
+def create_table(connection: sqlalchemy.Connection, table: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> None:
+    connection.exec_driver_sql(f"CREATE TABLE {table} ("
+                               + ", ".join(f'"{c}" {PG_TYPES.get(t, t)}' for c, t in columns.items()) + ")")
+    converted = [tuple(when(v) if kind == "TIMESTAMPTZ" else v for v, kind in zip(row, columns.values(), strict=True))
+                 for row in rows]
+    connection.exec_driver_sql(f"INSERT INTO {table} VALUES ({', '.join('%s' for _ in columns)})", converted)
+
+
+def on_both(tmp_path: Path, server: sqlalchemy.Engine, schema: str, metrics: str, months: list[str],
+            calendar: str = "{start: 2025-01}") -> tuple[MetricTable, MetricTable]:
+    a = agreement_with(metrics, calendar)
+    files = {d: [write_parquet(tmp_path / f"{d}.parquet", columns, rows)] for d, (columns, rows) in DATA.items()}
+    duck = measure_metrics(a, files, months)
+    pg = measure_metrics_sql(a, server, {d: f"{schema}.{d}" for d in DATA}, months)
+    return duck, pg
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("calendar", ["{start: 2025-01}", "{start: 2025-01, time_zone: America/Chicago, fiscal_year_start: 2}"])
+def test_postgres_gives_the_same_numbers_as_duckdb(tmp_path: Path, server: sqlalchemy.Engine, schema: str, calendar: str) -> None:
+    duck, pg = on_both(tmp_path, server, schema, METRICS, MONTHS, calendar)
+    assert pg.values == duck.values
+    assert pg.notes == duck.notes
+    values = [v for by_month in pg.values.values() for v in by_month.values()]
+    assert sum(v is not None for v in values) > len(values) // 2  # not equal by being empty
+    zone = "America/Chicago" if "Chicago" in calendar else "UTC"
+    assert pg.value("phone", "2025-06") == len(matching("2025-06", lambda t: t["channel"] == "phone"
+                                                        and (t["satisfaction"] or 0) >= 4, zone))
+    assert pg.value("onsite_fcr", "2025-05") is None and pg.reason("onsite_fcr", "2025-05") is not None
+    assert pg.value("spend", "2025-03") is None  # no tickets in March
+
+
+@pytest.mark.postgres
+def test_quotes_percent_signs_and_colons_in_values_are_data(tmp_path: Path, server: sqlalchemy.Engine, schema: str) -> None:
+    duck, pg = on_both(tmp_path, server, schema, METRICS, ["2025-05", "2025-06"])
+    assert pg.value("obriens", "2025-05") == duck.value("obriens", "2025-05") == 1
+    assert pg.value("obriens", "2025-06") == 1
+
+
+@pytest.mark.postgres
+def test_a_dataset_without_a_table_is_empty(server: sqlalchemy.Engine, schema: str) -> None:
+    a = agreement_with("- {id: n, measure: {dataset: tickets, aggregate: count}}")
+    table = measure_metrics_sql(a, server, {}, ["2025-06"])
+    assert table.value("n", "2025-06") is None and table.notes[0].code == "no-data"
+
+
+def test_a_missing_server_skips_but_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        unreachable("no server")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="no server"):
+        unreachable("no server")
