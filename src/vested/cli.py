@@ -53,6 +53,7 @@ def price(
     as_json: JsonOption = False,
 ) -> None:
     """Price one period: one explained line per term, then what each party owes."""
+    from vested.render.serialize import to_jsonable
     from vested.render.statement import statement_json, statement_table, statement_view
     from vested.services import price_files
 
@@ -65,9 +66,157 @@ def price(
         raise typer.Exit(1)
     view = statement_view(report.agreement, report.statement)
     if as_json:
-        emit_json({"ok": True, "statement": statement_json(view), "diagnostics": diagnostics_json(report.diagnostics)})
+        emit_json({"ok": True, "statement": statement_json(view), "state": to_jsonable(report.state),
+                   "diagnostics": diagnostics_json(report.diagnostics)})
     else:
         console.print(statement_table(view))
+
+
+ProjectOption = Annotated[Path | None, typer.Option("--project", help="Project folder for batches and statements "
+                                                    "(default: .vested in the current folder).")]
+
+
+@app.command()
+def ingest(
+    agreement: Annotated[Path, typer.Argument(help="The agreement YAML file (declares the datasets).")],
+    dataset: Annotated[str, typer.Argument(help="The dataset id (or `reported` for directly reported values).")],
+    source: Annotated[str, typer.Argument(help="A CSV, Parquet or JSON Lines file, or a database URL.")],
+    table: Annotated[str | None, typer.Option("--table", help="With a database URL: the table to read.")] = None,
+    query: Annotated[str | None, typer.Option("--query", help="With a database URL: the SQL query to read.")] = None,
+    quarantine: Annotated[Path | None, typer.Option("--quarantine", help="Put bad rows in this CSV file and ingest "
+                                                    "the rest (default: ingest nothing when any row is bad).")] = None,
+    project: ProjectOption = None,
+    who: Annotated[str | None, typer.Option("--who", help="Who ingests (recorded in the batch's provenance).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Ingest measurements: every row is checked against the dataset; all or nothing."""
+    import getpass
+
+    from vested.render.serialize import to_jsonable
+    from vested.services import CheckReport, ingest_path
+
+    report = ingest_path(agreement, dataset, source, project_dir=project, who=who or getpass.getuser(),
+                         quarantine=quarantine, table=table, query=query)
+    if isinstance(report, CheckReport):
+        if as_json:
+            emit_json({"ok": False, "diagnostics": diagnostics_json(report.diagnostics)})
+        else:
+            print(format_diagnostics(report.diagnostics), file=sys.stderr)
+        raise typer.Exit(1)
+    if as_json:
+        emit_json({"ok": report.ok, "summary": report.summary(), "batch_id": report.batch_id,
+                   "rows_ingested": report.rows_ingested, "rows_quarantined": report.rows_quarantined,
+                   "problems_total": report.problems_total, "manifest": to_jsonable(report.manifest),
+                   "problems": [to_jsonable(p) for p in report.problems]})
+    else:
+        if report.problems:
+            print(format_diagnostics(report.diagnostics()))
+        print(report.summary())
+    raise typer.Exit(0 if report.ok else 1)
+
+
+PeriodOption = Annotated[str | None, typer.Option("--period", help="One month, YYYY-MM.")]
+FromOption = Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")]
+ToOption = Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM (included).")]
+
+
+def fail_with(problems: Any, as_json: bool) -> None:
+    if as_json:
+        emit_json({"ok": False, "diagnostics": diagnostics_json(problems)})
+    else:
+        print(format_diagnostics(problems), file=sys.stderr)
+    raise typer.Exit(1)
+
+
+@app.command()
+def measure(
+    agreement: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
+    period: PeriodOption = None,
+    first: FromOption = None,
+    last: ToOption = None,
+    project: ProjectOption = None,
+    as_json: JsonOption = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (metric, period, value).")] = False,
+) -> None:
+    """Compute each metric per month from the ingested data (and the reported values)."""
+    from vested.render.run import metric_csv, metric_json, metric_table
+    from vested.services import measure_files, month_range
+
+    months, problem = month_range(period, first, last)
+    if problem is not None:
+        fail_with([problem], as_json)
+    measured, notes = measure_files(agreement, months, project)
+    if measured is None:
+        fail_with(notes, as_json)
+    found, rows, _ = measured
+    if as_json:
+        emit_json({**metric_json(rows), "diagnostics": diagnostics_json(notes)})
+    elif as_csv:
+        sys.stdout.write(metric_csv(found, rows))
+    else:
+        console.print(metric_table(found, rows))
+        for note in notes:
+            console.print(f"[dim]{note.message}[/dim]", highlight=False)
+
+
+@app.command()
+def scorecard(
+    agreement: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
+    period: Annotated[str, typer.Option("--period", help="The month to score, YYYY-MM.")],
+    project: ProjectOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Score each desired outcome for a month: value, baseline, target, attainment, status, overall score."""
+    from vested.render.run import scorecard_json, scorecard_table
+    from vested.services import month_range, scorecard_files
+
+    _, problem = month_range(period, None, None)
+    if problem is not None:
+        fail_with([problem], as_json)
+    scored, notes = scorecard_files(agreement, period, project)
+    if scored is None:
+        fail_with(notes, as_json)
+    found, card = scored
+    if as_json:
+        emit_json({"scorecard": scorecard_json(card), "diagnostics": diagnostics_json(notes)})
+        return
+    console.print(scorecard_table(found, card))
+    for warning_text in card.warnings:
+        console.print(f"[bold yellow]warning:[/] {warning_text}", highlight=False)
+
+
+@app.command()
+def settle(
+    agreement: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
+    period: PeriodOption = None,
+    first: FromOption = None,
+    last: ToOption = None,
+    project: ProjectOption = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Settle again a month already settled from other inputs.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Settle months in order: measure, price with the carried state, write each explained statement."""
+    from vested.render.statement import statement_json, statement_table, statement_view
+    from vested.services import month_range, settle_files
+
+    months, problem = month_range(period, first, last)
+    if problem is not None:
+        fail_with([problem], as_json)
+    settled, problems = settle_files(agreement, months, project, replace=replace)
+    if settled is None:
+        fail_with(problems, as_json)
+    found, result = settled
+    if as_json:
+        emit_json({"ok": result.ok, "settled": [
+            {"period": s.period, "inputs_hash": s.inputs_hash, "statement": statement_json(statement_view(found, s.statement))}
+            for s in result.settlements], "written": list(result.written), "diagnostics": diagnostics_json(problems)})
+    else:
+        for s in result.settlements:
+            console.print(statement_table(statement_view(found, s.statement)))
+            console.print(f"[dim]inputs {s.inputs_hash[:16]}…[/dim]")
+        if problems:
+            print(format_diagnostics(problems), file=sys.stderr)
+    raise typer.Exit(0 if result.ok else 1)
 
 
 @app.command()
@@ -102,8 +251,54 @@ def version() -> None:
 
 
 def main() -> None:
+    """Run the CLI. User-data problems are diagnostics (exit 1); a bug is reported in one line, not a traceback."""
     try:
         app()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+    except Exception as exc:  # the last line of defence: never show users a traceback
+        print(f"vested: internal error: {type(exc).__name__}: {exc}\n"
+              "This is a bug in vested, not in your files; please report it with the command you ran.", file=sys.stderr)
+        sys.exit(70)
+
+
+@app.command()
+def demo(as_json: JsonOption = False) -> None:
+    """Tell the help-desk story: the task-based and the Vested agreement, checked and priced."""
+    from vested.demo import demo_summary, run_demo
+    from vested.render.diagnostics import format_diagnostic
+    from vested.render.statement import statement_json, statement_table, statement_view
+
+    contracts = run_demo()
+    summary = demo_summary(contracts)
+    if as_json:
+        emit_json({
+            "contracts": [
+                {
+                    "file": c.name,
+                    "diagnostics": diagnostics_json(c.diagnostics),
+                    "statement": statement_json(statement_view(c.loaded.agreement, c.statement))
+                    if c.statement and c.loaded.agreement else None,
+                }
+                for c in contracts
+            ],
+            "customer_pays": {k: str(v) for k, v in summary.items()},
+        })
+        return
+    for c in contracts:
+        agreement = c.loaded.agreement
+        console.rule(f"[bold]{agreement.title if agreement else c.name}")
+        console.print(f"[dim]{c.name}[/dim]")
+        if c.diagnostics:
+            for d in c.diagnostics:
+                console.print(format_diagnostic(d), markup=False, highlight=False)
+        else:
+            console.print("vested check: no errors, no warnings")
+        if c.statement and agreement:
+            console.print(statement_table(statement_view(agreement, c.statement)))
+    if len(summary) == 2:
+        (a, pay_a), (b, pay_b) = summary.items()
+        console.rule("[bold]The same month, two contracts")
+        console.print(f"Under {a} the customer pays {pay_a:,.2f}; under {b} it pays {pay_b:,.2f} "
+                      f"({pay_b - pay_a:+,.2f}).")

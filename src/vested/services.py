@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from vested.adapters.load import Loaded, load_agreement, load_facts
 from vested.core.diagnostics import Diagnostic
@@ -24,9 +26,20 @@ class CheckReport:
 
 
 def check_file(path: str | Path) -> CheckReport:
-    """Load, validate, check and lint one agreement file."""
+    """Load, validate, check and lint one agreement file; then compile its measures (filters of the wrong type)."""
     loaded = load_agreement(path)
-    return CheckReport(str(path), loaded.agreement, loaded.diagnostics)
+    diagnostics = loaded.diagnostics
+    if loaded.ok and loaded.agreement is not None and any(m.measure for m in loaded.agreement.metrics):
+        from vested.adapters.load import locate
+        from vested.measure.compile import compile_plan
+        from vested.measure.fragments import MeasureError
+
+        start = loaded.agreement.calendar.start if loaded.agreement.calendar else "2025-01"
+        try:
+            compile_plan(loaded.agreement, [start if len(start) == 7 else f"{start[:4]}-01"], {})
+        except MeasureError as exc:
+            diagnostics = (*diagnostics, *locate([exc.diagnostic], {"agreement": loaded.source}))
+    return CheckReport(str(path), loaded.agreement, diagnostics)
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,8 @@ class PriceReport:
     agreement: Agreement | None
     statement: Statement | None
     diagnostics: tuple[Diagnostic, ...]
+    state: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """State the stateful terms carry into the next period."""
 
 
 def price_files(agreement_path: str | Path, facts_path: str | Path) -> PriceReport:
@@ -48,4 +63,101 @@ def price_files(agreement_path: str | Path, facts_path: str | Path) -> PriceRepo
     from vested.adapters.load import locate
 
     problems = locate(priced.diagnostics, {"agreement": loaded.source, "facts": facts.source})
-    return PriceReport(loaded.agreement, priced.statement, (*facts.diagnostics, *problems))
+    return PriceReport(loaded.agreement, priced.statement, (*facts.diagnostics, *problems), priced.state)
+
+
+def ingest_path(agreement_path: str | Path, dataset: str, source: str, *, project_dir: str | Path | None, who: str,
+                quarantine: str | Path | None = None, table: str | None = None, query: str | None = None) -> Any:
+    """Load the agreement, then ingest a file (or, when ``source`` is a database URL, a table or query)."""
+    from datetime import UTC, datetime
+
+    from vested.ingest import IngestReport, ingest_file, ingest_sql
+    from vested.project import open_project
+
+    loaded = load_agreement(agreement_path, lint=False)
+    if not loaded.ok or loaded.agreement is None:
+        return CheckReport(str(agreement_path), loaded.agreement, loaded.diagnostics)
+    project = open_project(project_dir)
+    now = datetime.now(UTC)  # the face reads the clock; the core never does
+    quarantine_path = Path(quarantine) if quarantine else None
+    report: IngestReport
+    if "://" in source:
+        report = ingest_sql(loaded.agreement, project, dataset, source, table=table, query=query, who=who, now=now,
+                            quarantine=quarantine_path)
+    else:
+        report = ingest_file(loaded.agreement, project, dataset, source, who=who, now=now, quarantine=quarantine_path)
+    return report
+
+
+def load_for_run(agreement_path: str | Path) -> tuple[Agreement | None, str, tuple[Diagnostic, ...]]:
+    """An agreement that must be free of errors before measuring or settling, with its text (for hashing)."""
+    from vested.adapters.load import load_agreement_text, read_text
+
+    text, problem = read_text(agreement_path, "agreement")
+    if problem is not None:
+        return None, "", (problem,)
+    loaded = load_agreement_text(text, str(agreement_path), lint=False)
+    if not loaded.ok:
+        return None, text, loaded.diagnostics
+    return loaded.agreement, text, loaded.diagnostics
+
+
+def month_range(period: str | None, first: str | None, last: str | None) -> tuple[list[str], Diagnostic | None]:
+    """The months a command covers: --period P, or --from A --to B (both included)."""
+    from vested.core.diagnostics import error
+    from vested.core.periods import months_between, parse_month
+
+    try:
+        if period:
+            parse_month(period)
+            return [period], None
+        if first and last:
+            months = months_between(first, last)
+            if not months:
+                return [], error("period", f"--to {last} is before --from {first}", "swap them", (), "command")
+            return months, None
+    except ValueError as exc:
+        return [], error("period", str(exc), "write months as YYYY-MM, e.g. 2025-06", (), "command")
+    return [], error("period", "say which months: --period YYYY-MM, or --from YYYY-MM --to YYYY-MM", "", (), "command")
+
+
+def measure_files(agreement_path: str | Path, months: list[str], project_dir: str | Path | None) -> tuple[Any, tuple[Diagnostic, ...]]:
+    """Each metric's value per month, measured from the project's batches (and the reported values)."""
+    from vested.measure.engine import measure_project
+    from vested.project import open_project
+    from vested.settle import month_values, reported_values
+
+    agreement, _, problems = load_for_run(agreement_path)
+    if agreement is None:
+        return None, problems
+    project = open_project(project_dir)
+    table = measure_project(agreement, project, months)
+    reported = reported_values(project, months)
+    rows = {month: month_values(agreement, table, reported, month) for month in months}
+    return (agreement, rows, table), tuple(table.diagnostics)
+
+
+def scorecard_files(agreement_path: str | Path, period: str, project_dir: str | Path | None) -> tuple[Any, tuple[Diagnostic, ...]]:
+    """The scorecard of ``period`` (earlier months give the trend)."""
+    from vested.core.periods import add_months
+    from vested.core.scorecard import build_scorecard
+
+    months = [add_months(period, -i) for i in range(3, -1, -1)]
+    measured, problems = measure_files(agreement_path, months, project_dir)
+    if measured is None:
+        return None, problems
+    agreement, rows, _ = measured
+    return (agreement, build_scorecard(agreement, period, rows)), problems
+
+
+def settle_files(agreement_path: str | Path, months: list[str], project_dir: str | Path | None, *,
+                 replace: bool = False) -> tuple[Any, tuple[Diagnostic, ...]]:
+    """Settle the months in order and write each statement to the project."""
+    from vested.project import open_project
+    from vested.settle import settle_months
+
+    agreement, text, problems = load_for_run(agreement_path)
+    if agreement is None:
+        return None, problems
+    result = settle_months(agreement, text, open_project(project_dir), months, replace=replace)
+    return (agreement, result), result.diagnostics

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from rich.console import Group
@@ -29,7 +30,7 @@ class StatementView:
     def net_sentences(self) -> list[str]:
         if not self.statement.net:
             return ["nothing is owed"]
-        return [f"{self.name(n.payer)} owes {self.name(n.payee)} {show(n.amount)} {self.statement.currency}"
+        return [f"{self.name(n.payer)} owes {self.name(n.payee)} {money(n.amount)} {self.statement.currency}"
                 for n in self.statement.net]
 
 
@@ -50,7 +51,7 @@ def statement_table(view: StatementView) -> Group:
         explanation.append(f"\n{line.calculation}", style="")
         for note in line.notes:
             explanation.append(f"\n· {note}", style="italic")
-        table.add_row(line.label, f"{view.name(line.payer)} → {view.name(line.payee)}", show(line.amount), explanation)
+        table.add_row(line.label, f"{view.name(line.payer)} → {view.name(line.payee)}", money(line.amount), explanation)
     footer = Text("\n".join(f"Net: {sentence}" for sentence in view.net_sentences()), style="bold")
     footer.append(f"\nRounding: {s.rounding}", style="dim")
     figures = [f"{term}: " + ", ".join(f"{k.replace('_', ' ')} {fmt(v)}" for k, v in f.items())
@@ -60,9 +61,19 @@ def statement_table(view: StatementView) -> Group:
     return Group(table, footer)
 
 
+def money(amount: Decimal) -> str:
+    """An amount as it stands on a statement: thousands separators, at least two decimals."""
+    exponent = amount.as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    return f"{amount:,.{places}f}"
+
+
 def fmt(value: Any) -> str:
-    plain = to_jsonable(value)
-    return str(plain)
+    if isinstance(value, Decimal):
+        return show(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(fmt(v) for v in value) + "]"
+    return str(to_jsonable(value))
 
 
 def statement_json(view: StatementView) -> dict[str, Any]:
