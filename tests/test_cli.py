@@ -98,8 +98,8 @@ def test_explain_gives_the_rationale() -> None:
     assert code == 1
 
 
-def test_demo_tells_the_story() -> None:
-    code, out = run("demo", "--json")
+def test_demo_tells_the_story(tmp_path: Path) -> None:
+    code, out = run("demo", "--out", str(tmp_path / "demo"), "--json")
     assert code == 0, out
     data = json.loads(out)
     by_file = {c["file"]: c for c in data["contracts"]}
@@ -107,7 +107,11 @@ def test_demo_tells_the_story() -> None:
     vested = by_file["examples/helpdesk/vested.yaml"]
     assert {d["code"] for d in task["diagnostics"]} == {"activity-trap"}
     assert vested["diagnostics"] == []
-    assert task["statement"] and vested["statement"]
+    assert len(task["paid"]) == len(vested["paid"]) == 18
+    assert task["last_statement"] and vested["last_statement"] and vested["last_scorecard"]
+    report = Path(data["report"])
+    html = report.read_text()
+    assert "<svg" in html and vested["last_statement"]["lines"][0]["label"] in html
 
 
 def test_module_entry_point_runs_without_traceback(tmp_path: Path) -> None:

@@ -1,70 +1,137 @@
-"""``vested demo``: the help-desk story from the seed, end to end, on the embedded examples.
+"""``vested demo``: the help-desk story from the seed, end to end, on an embedded example.
 
 A retail chain pays its help-desk supplier per call and per on-site visit; the Vested agreement
 that replaces it pays for supported, working stores, shares the value of less downtime and gives
-credits when stores cannot trade. The demo checks both agreements (the task-based one draws the
-Activity Trap warning) and prices a sample month under each.
+credits when stores cannot trade. The demo reads like its table of contents:
+
+    check both agreements -> generate 24 months of store tickets (seeded) -> ingest them
+    -> settle 18 months under each contract -> scorecards -> an HTML report with charts
+
+Under the task-based contract the supplier never proposes remote support (it would lose its
+on-site revenue), so that contract is run on the help desk as it was; under the Vested agreement
+the supplier invests in month 12 of the data (2025-06), so it runs on the data with remote support.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
 from importlib import resources
-from typing import Any
+from pathlib import Path
 
-from vested.adapters.load import Loaded, load_agreement_text, load_facts_text, locate
+from vested.adapters.load import Loaded, load_agreement_text
 from vested.core.diagnostics import Diagnostic
-from vested.core.pricing import price_period
-from vested.core.statement import Statement
+from vested.core.model import Agreement
+from vested.core.periods import add_months, months_between
+from vested.core.scorecard import Scorecard, build_scorecard
+from vested.demo_data import write_helpdesk_csv
+from vested.ingest import IngestReport, ingest_file
+from vested.project import open_project
+from vested.render.report import ReportView, contract_report, render_report
+from vested.settle import SettleResult, month_values, reported_values, settle_months
 
-EXAMPLE_PACKAGE = "vested"
+SEED = 7
+DATA_START = "2024-07"
+DATA_MONTHS = 24
+INVEST_MONTH = 12
+FIRST, LAST = "2025-01", "2026-06"
+CONTRACTS = (("task-based.yaml", None), ("vested.yaml", INVEST_MONTH))
+"""Each contract and the month (of the data) its supplier invests in remote support; None: never."""
+
+Progress = Callable[[str, int, int], None]
 
 
 def example_text(*parts: str) -> str:
     """The text of an embedded example file (shipped inside the package)."""
-    node = resources.files(EXAMPLE_PACKAGE).joinpath("examples", *parts)
-    return node.read_text(encoding="utf-8")
+    return resources.files("vested").joinpath("examples", *parts).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
-class DemoContract:
+class ContractRun:
     name: str
     loaded: Loaded
-    statement: Statement | None
-    diagnostics: tuple[Diagnostic, ...]
+    ingests: tuple[IngestReport, ...]
+    settled: SettleResult
+    scorecards: dict[str, Scorecard]
+
+    @property
+    def agreement(self) -> Agreement:
+        assert self.loaded.agreement is not None
+        return self.loaded.agreement
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        return (*self.loaded.diagnostics, *self.settled.diagnostics,
+                *(d for report in self.ingests for d in report.diagnostics()))
+
+    def paid(self) -> dict[str, Decimal]:
+        customer = self.agreement.party_with_role("customer")
+        supplier = self.agreement.party_with_role("supplier")
+        assert customer is not None and supplier is not None
+        return {s.period: s.statement.owed(customer.id, supplier.id) for s in self.settled.settlements}
 
 
-def price_example(folder: str, agreement_file: str, facts_file: str) -> DemoContract:
-    """Check one embedded agreement and price one embedded month of facts."""
-    name = f"examples/{folder}/{agreement_file}"
-    loaded = load_agreement_text(example_text(folder, agreement_file), name)
-    if loaded.agreement is None or not loaded.ok:
-        return DemoContract(name, loaded, None, loaded.diagnostics)
-    facts = load_facts_text(loaded.agreement, example_text(folder, facts_file), f"examples/{folder}/{facts_file}")
-    if facts.facts is None:
-        return DemoContract(name, loaded, None, facts.diagnostics)
-    priced = price_period(loaded.agreement, facts.facts)
-    problems = locate(priced.diagnostics, {"agreement": loaded.source, "facts": facts.source})
-    return DemoContract(name, loaded, priced.statement, (*loaded.diagnostics, *problems))
+@dataclass(frozen=True)
+class Story:
+    contracts: tuple[ContractRun, ...]
+    report: Path
+    months: tuple[str, ...]
 
 
-def run_demo() -> list[DemoContract]:
-    """The two help-desk contracts, checked and priced for June 2025."""
-    return [
-        price_example("helpdesk", "task-based.yaml", "facts-2025-06.yaml"),
-        price_example("helpdesk", "vested.yaml", "vested-facts-2025-06.yaml"),
-    ]
+def run_contract(name: str, invest_month: int | None, workdir: Path, progress: Progress) -> ContractRun:
+    """Check one embedded agreement, generate and ingest its data, settle the months, score them."""
+    text = example_text("helpdesk", name)
+    loaded = load_agreement_text(text, f"examples/helpdesk/{name}")
+    agreement = loaded.agreement
+    if agreement is None or not loaded.ok:
+        return ContractRun(name, loaded, (), SettleResult(), {})
+    world = "with-remote-support" if invest_month else "as-it-was"
+    files = write_helpdesk_csv(workdir / "data" / world, SEED, DATA_START, DATA_MONTHS, invest_month=invest_month)
+    project = open_project(workdir / agreement.id)
+    needed = [d.id for d in agreement.datasets] + (["reported"] if any(m.reported_by for m in agreement.metrics) else [])
+    ingests = []
+    for i, dataset in enumerate(needed):
+        progress(f"{agreement.id}: ingest {dataset}", i, len(needed))
+        report = ingest_file(agreement, project, dataset, files[dataset], who="vested demo", now=datetime(2026, 7, 1, tzinfo=UTC))
+        ingests.append(report)
+    progress(f"{agreement.id}: settle {FIRST} to {LAST}", len(needed), len(needed))
+    months = months_between(FIRST, LAST)
+    settled = settle_months(agreement, text, project, months, replace=True)
+    history_months = months_between(add_months(FIRST, -3), LAST)
+    from vested.measure.engine import measure_project
+
+    table = measure_project(agreement, project, history_months)
+    reported = reported_values(project, history_months)
+    history = {m: month_values(agreement, table, reported, m) for m in history_months}
+    scorecards = {m: build_scorecard(agreement, m, history) for m in months} if agreement.outcomes else {}
+    return ContractRun(name, loaded, tuple(ingests), settled, scorecards)
 
 
-def demo_summary(contracts: list[DemoContract]) -> dict[str, Any]:
-    """What the customer pays the supplier under each contract, for the comparison line."""
-    summary: dict[str, Any] = {}
-    for contract in contracts:
-        agreement = contract.loaded.agreement
-        if agreement is None or contract.statement is None:
+def run_story(workdir: Path, progress: Progress | None = None) -> Story:
+    """The whole story in ``workdir``: both contracts settled, and the report written there."""
+    tell = progress or (lambda step, done, total: None)
+    runs = tuple(run_contract(name, invest, workdir, tell) for name, invest in CONTRACTS)
+    report = workdir / "report.html"
+    reports = []
+    for run in runs:
+        if run.loaded.agreement is None:
             continue
-        customer = agreement.party_with_role("customer")
-        supplier = agreement.party_with_role("supplier")
-        if customer and supplier:
-            summary[agreement.id] = contract.statement.owed(customer.id, supplier.id)
-    return summary
+        months = [(s.period, run.scorecards.get(s.period), s.statement) for s in run.settled.settlements]
+        reports.append(contract_report(run.agreement, months))
+    view = ReportView(
+        title="The help desk: task-based or Vested",
+        contracts=tuple(reports),
+        intro=("Acme Retail's 400 stores call DeskCo's help desk. Under the task-based contract DeskCo is paid per call and "
+               "per on-site visit, so it never proposes the remote support that would remove most visits. Under the Vested "
+               "agreement Acme pays for supported, working stores and shares the value of less downtime; DeskCo rolls out "
+               "remote support in June 2025. Both contracts are settled month by month from the same kind of data."),
+        notes=(f"Data: generated with seed {SEED}, {DATA_MONTHS} months from {DATA_START} (vested.demo_data).",
+               "Every statement is reproducible: `vested settle` on the same batches gives the same bytes."),
+        events={"2025-06": "remote support rolled out (Vested agreement only)"},
+    )
+    tell("write the report", 1, 1)
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(render_report(view), encoding="utf-8")
+    return Story(runs, report, tuple(months_between(FIRST, LAST)))

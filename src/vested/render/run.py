@@ -28,7 +28,7 @@ def metric_table(agreement: Agreement, rows: Mapping[str, Mapping[str, Decimal]]
     for metric in agreement.metrics:
         if metric.measure is None and metric.reported_by is None:
             continue
-        cells = [show(rows[m][metric.id]) if metric.id in rows[m] else "—" for m in months]
+        cells = [reading(rows[m][metric.id]) if metric.id in rows[m] else "—" for m in months]
         table.add_row(metric.id, metric.unit, *cells)
     return table
 
@@ -48,6 +48,13 @@ def metric_csv(agreement: Agreement, rows: Mapping[str, Mapping[str, Decimal]]) 
     return out.getvalue()
 
 
+def reading(value: Decimal) -> str:
+    """A measured value as people read it on a scorecard: at most two decimals."""
+    if value == value.quantize(Decimal("0.01")):
+        return show(value)
+    return show(value.quantize(Decimal("0.01")))
+
+
 def scorecard_table(agreement: Agreement, card: Scorecard) -> Table:
     table = Table(title=f"{agreement.title} — scorecard {card.period}",
                   caption=("overall score " + (f"{show(card.overall.quantize(Decimal('0.1')))} / 100"
@@ -59,7 +66,7 @@ def scorecard_table(agreement: Agreement, card: Scorecard) -> Table:
         name = ("  └ " if row.parent else "") + row.outcome_id
         table.add_row(
             name,
-            show(row.value) if row.value is not None else "—",
+            reading(row.value) if row.value is not None else "—",
             show(row.baseline) if row.baseline is not None else "—",
             show(row.target),
             f"{show(row.attainment.quantize(Decimal('0.1')))}%" if row.attainment is not None else "—",
