@@ -220,6 +220,64 @@ def settle(
     raise typer.Exit(0 if result.ok else 1)
 
 
+LeversOption = Annotated[str, typer.Option("--levers", help="Which supplier levers are pulled: best (the supplier's most "
+                                                        "profitable choice), none, all, or ids separated by commas.")]
+
+
+def report_deal(report: Any, table: Any, as_json: bool, to_json: Any) -> None:
+    if as_json:
+        emit_json({"ok": report.ok, **to_json(report), "diagnostics": diagnostics_json(report.diagnostics)})
+    elif report.ok:
+        console.print(table(report))
+    if not as_json and report.diagnostics:
+        print(format_diagnostics(report.diagnostics), file=sys.stderr)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def economics(
+    agreement: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
+    scenario: Annotated[Path, typer.Argument(help="The scenario YAML file (drivers, costs, levers).")],
+    levers: LeversOption = "best",
+    as_json: JsonOption = False,
+) -> None:
+    """Each party's economics per period and over the term: payments, costs, margin, NPV, IRR, payback."""
+    from vested.deal import economics_files
+    from vested.render.deal import economics_json, economics_table
+
+    report_deal(economics_files(agreement, scenario, levers), economics_table, as_json, economics_json)
+
+
+@app.command()
+def compare(
+    a: Annotated[Path, typer.Argument(help="The first agreement (usually the task-based one).")],
+    b: Annotated[Path, typer.Argument(help="The second agreement (usually the Vested one).")],
+    scenario: Annotated[Path, typer.Option("--scenario", help="The scenario both are tested on.")],
+    status_quo: Annotated[Path | None, typer.Option("--status-quo", help="The status quo agreement (default: the "
+                                                    "scenario's status_quo, else A), run with no levers.")] = None,
+    levers: LeversOption = "best",
+    as_json: JsonOption = False,
+) -> None:
+    """Two agreements side by side on one scenario, against the status quo, with a win-win verdict."""
+    from vested.deal import compare_files
+    from vested.render.deal import compare_json, compare_table
+
+    report_deal(compare_files(a, b, scenario, status_quo, levers), compare_table, as_json, compare_json)
+
+
+@app.command()
+def align(
+    agreement: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
+    scenario: Annotated[Path, typer.Argument(help="The scenario YAML file with the supplier's levers.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Incentive alignment: the supplier's most profitable levers under this agreement, and what they do to the customer."""
+    from vested.deal import align_files
+    from vested.render.deal import align_json, align_table
+
+    report_deal(align_files(agreement, scenario), align_table, as_json, align_json)
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of the agreement format (for editors)."""

@@ -1,0 +1,283 @@
+"""A scenario: the world an agreement is tested in before anyone signs it (the records).
+
+A scenario names the operating *drivers* per period (volumes, measured outcome levels, the
+customer's lost sales ...), what the outcomes are worth to the customer, the supplier's cost to
+serve, the discount rate, and the *levers*: actions the supplier may take (with an investment, a
+running cost and effects on the drivers). ``vested.core.economics`` prices agreements on it.
+Validation and checks are in ``vested.core.scenario_checks``. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic.dataclasses import dataclass
+
+from vested.core.model import Agreement
+from vested.core.money import HUNDRED, ONE
+from vested.core.records import RECORD
+from vested.core.values import Identifier, NonNegative, Number, Rate, fail, parse_number, parse_period, period_range
+
+SCENARIO_VERSION = 1
+DOCUMENT = "scenario"
+
+
+def parse_signed_rate(value: Any) -> Decimal:
+    """A signed relative change: "-70%", "+5%", "0.5%", or a fraction between -1 and 1 (-0.7)."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            number = parse_number(value.strip()[:-1].strip().lstrip("+"))
+        except Exception:
+            raise fail("rate", f"{value!r} is not a percentage", "write e.g. -25% or +10%") from None
+        return number / HUNDRED
+    number = parse_number(value)
+    if abs(number) > 1:
+        raise fail("rate", f"{value} is not a fraction between -1 and 1",
+                   f"write {value}% if you mean {value} percent, or {number / HUNDRED} as a fraction")
+    return number
+
+
+def is_month(label: str) -> bool:
+    return re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", label) is not None
+
+
+def parse_month(value: Any) -> str:
+    label = parse_period(value)
+    if not is_month(label):
+        raise fail("period", f"{label!r} is not a month", "scenarios run month by month: write e.g. 2025-01")
+    return label
+
+
+_as_text = PlainSerializer(lambda v: format(v, "f"), return_type=str)
+SignedRate = Annotated[Decimal, BeforeValidator(parse_signed_rate), _as_text,
+                       WithJsonSchema({"anyOf": [{"type": "number", "minimum": -1, "maximum": 1},
+                                                 {"type": "string", "pattern": r"^\s*[+-]?\d+(\.\d+)?\s*%$"}],
+                                       "description": "A signed relative change: '-25%', '+10%' or -0.25."})]
+Month = Annotated[str, BeforeValidator(parse_month),
+                  WithJsonSchema({"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$",
+                                  "description": "A month, e.g. 2025-01."})]
+
+
+@dataclass(frozen=True, kw_only=True, config=RECORD)
+class ScenarioPeriods:
+    """The months the scenario covers."""
+
+    start: Month
+    """First month (2025-01)."""
+    months: int = Field(ge=1, le=1200, description="How many months.")
+
+    @property
+    def labels(self) -> list[str]:
+        return period_range(self.start, self.months)
+
+
+def _driver_shorthand(value: Any) -> Any:
+    return value if isinstance(value, Mapping) else {"value": value}
+
+
+@dataclass(frozen=True, kw_only=True, config=RECORD)
+class Driver:
+    """One operating driver: a value per period (a constant, a growing value or a series)."""
+
+    value: Number | None = None
+    """The value in the first period (and every period, unless it grows)."""
+    growth: SignedRate = Decimal(0)
+    """Growth per period, compounding (0.5% = each month 0.5% above the one before)."""
+    series: tuple[Number, ...] | None = None
+    """One value per period, instead of value and growth (as many as the scenario has months)."""
+    description: str = ""
+    """What the driver is, in words."""
+
+    def __post_init__(self) -> None:
+        if (self.value is None) == (self.series is None):
+            raise fail("driver", "give exactly one of value (a number) or series (one number per period)",
+                       "e.g. `calls: 6000`, `calls: {value: 6000, growth: 0.5%}` or `calls: {series: [...]}`")
+        if self.series is not None and self.growth != 0:
+            raise fail("driver", "growth applies to a value, not to a series", "leave growth out, or write value:")
+        if self.growth <= -ONE:
+            raise fail("rate", f"growth of {(self.growth * HUNDRED).normalize():f}% per period would take the driver below zero",
+                       "growth must be above -100%")
+
+    def values(self, months: int) -> tuple[Decimal, ...]:
+        """The driver's value in each of ``months`` periods (a series must have exactly that many)."""
+        if self.series is not None:
+            return tuple(self.series)
+        assert self.value is not None
+        factor, result = ONE, []
+        for _ in range(months):
+            result.append(self.value * factor)
+            factor *= ONE + self.growth
+        return tuple(result)
+
+
+DriverSpec = Annotated[Driver, BeforeValidator(_driver_shorthand, json_schema_input_type=Number | Driver)]
+"""A driver: a number (the same every period) or a mapping."""
+
+
+def _effect_shorthand(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return value
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return {"relative": value}
+    raise fail("effect", f"{value!r} is not an effect",
+               "write a relative change as a percentage (-70%) or an absolute one as {add: 1.2}")
+
+
+@dataclass(frozen=True, kw_only=True, config=RECORD)
+class Effect:
+    """What a lever does to one driver, from the period it starts: relative, absolute, or both."""
+
+    relative: SignedRate | None = None
+    """Relative change (-70% = the driver falls to 30% of what it would have been)."""
+    add: Number | None = None
+    """Absolute change, in the driver's unit (+1.2 points of availability)."""
+
+    def __post_init__(self) -> None:
+        if self.relative is None and self.add is None:
+            raise fail("effect", "an effect needs relative or add", "e.g. `-70%` or `{add: 1.2}`")
+        if self.relative is not None and self.relative < -ONE:
+            raise fail("rate", f"a change of {(self.relative * HUNDRED).normalize():f}% would take the driver below zero",
+                       "a relative change is -100% at most")
+
+    @property
+    def factor(self) -> Decimal:
+        return ONE + (self.relative or Decimal(0))
+
+    @property
+    def shift(self) -> Decimal:
+        return self.add or Decimal(0)
+
+
+_PERCENT = Annotated[str, WithJsonSchema({"type": "string", "pattern": r"^\s*[+-]?\d+(\.\d+)?\s*%$",
+                                          "description": "A relative change, e.g. -70%."})]
+EffectSpec = Annotated[Effect, BeforeValidator(_effect_shorthand, json_schema_input_type=_PERCENT | Effect)]
+"""An effect: a percentage (relative) or a mapping ({add: 1.2}, {relative: -5%, add: 2})."""
+
+
+@dataclass(frozen=True, kw_only=True, config=RECORD)
+class Payment:
+    """An amount one party pays (to the outside world, not to the other party)."""
+
+    paid_by: Literal["customer", "supplier"]
+    """Which party pays: customer or supplier."""
+    amount: NonNegative
+    """How much (an investment once; a running cost every period)."""
+
+
+@dataclass(frozen=True, kw_only=True, config=RECORD)
+class Lever:
+    """An action the supplier may take: its cost, who pays it, when it starts and what it changes."""
+
+    id: Identifier
+    """Short id of the lever."""
+    label: str = ""
+    """How the lever reads in reports."""
+    description: str = ""
+    """What the action is, in words."""
+    starts: Month | None = None
+    """The month it takes effect (default: the first month); or use `after`."""
+    after: int | None = Field(default=None, ge=0, description="Months after the scenario's start that it takes effect (0 = the first).")
+    investment: Payment | None = None
+    """A one-off investment, paid in the month the lever starts."""
+    running_cost: Payment | None = None
+    """A cost every period from the start."""
+    effects: Mapping[Identifier, EffectSpec] = Field(default_factory=dict,
+                                                     description="Its effect on each driver, from the start.")
+
+    def __post_init__(self) -> None:
+        if self.starts is not None and self.after is not None:
+            raise fail("lever", "give starts (a month) or after (a number of months), not both", "keep one of them")
+
+    @property
+    def title(self) -> str:
+        return self.label or self.id.replace("_", " ")
+
+    def start_index(self, start: str) -> int:
+        """The index of the period it starts in, for a scenario starting in month ``start``."""
+        if self.starts is None:
+            return self.after or 0
+        return _month_number(self.starts) - _month_number(start)
+
+
+def _month_number(label: str) -> int:
+    return int(label[:4]) * 12 + int(label[5:7]) - 1
+
+
+@dataclass(frozen=True, kw_only=True, config=RECORD)
+class CustomerCost:
+    """One of the customer's own costs per period: per unit of a driver, or a fixed amount."""
+
+    label: str
+    """What the cost is (e.g. sales lost to store IT incidents)."""
+    driver: Identifier | None = None
+    """The driver it is proportional to (a driver id)."""
+    per_unit: Number = Decimal(1)
+    """Cost per unit of the driver (negative for a value the customer gains)."""
+    amount: Number | None = None
+    """Or a fixed amount every period."""
+
+    def __post_init__(self) -> None:
+        if (self.driver is None) == (self.amount is None):
+            raise fail("cost", "give a driver (with per_unit) or a fixed amount, not both and not neither",
+                       "e.g. `{label: Lost sales, driver: downtime_cost}`")
+
+
+@dataclass(frozen=True, kw_only=True, config=RECORD)
+class CustomerSide:
+    """The customer's own costs: the value it places on outcomes."""
+
+    costs: tuple[CustomerCost, ...] = ()
+    """Its own costs each period, besides what it pays the supplier."""
+
+
+@dataclass(frozen=True, kw_only=True, config=RECORD)
+class SupplierSide:
+    """The supplier's cost to serve."""
+
+    fixed_cost: NonNegative = Decimal(0)
+    """Cost per period whatever the volumes."""
+    unit_costs: Mapping[Identifier, Number] = Field(default_factory=dict,
+                                                    description="Cost per unit of a driver (e.g. calls: 18).")
+
+
+@dataclass(frozen=True, kw_only=True, config=RECORD)
+class Scenario:
+    """A scenario to evaluate agreements on."""
+
+    scenario: Literal[1] = Field(description="Format version of this file (1).")
+    id: Identifier
+    """Short id of the scenario."""
+    title: str = ""
+    """Title of the scenario."""
+    description: str = ""
+    """What the scenario assumes, in words."""
+    periods: ScenarioPeriods | None = None
+    """The months it covers (default: the agreement's calendar)."""
+    discount_rate: Rate
+    """Annual discount rate for NPVs (8%); months are discounted at (1 + rate)^(1/12)."""
+    drivers: Mapping[Identifier, DriverSpec] = Field(description="Drivers by id: every metric the agreement's "
+                                                     "terms read, and any driver a cost refers to.")
+    customer: CustomerSide = Field(default_factory=CustomerSide)
+    """The customer's own costs."""
+    supplier: SupplierSide = Field(default_factory=SupplierSide)
+    """The supplier's cost to serve."""
+    levers: tuple[Lever, ...] = ()
+    """The supplier's possible actions."""
+    status_quo: str | None = None
+    """The agreement file (relative to this one) that stands for today, for `vested compare`."""
+
+    def lever(self, lever_id: str) -> Lever | None:
+        return next((lever for lever in self.levers if lever.id == lever_id), None)
+
+
+def resolve_periods(scenario: Scenario, agreement: Agreement) -> ScenarioPeriods | None:
+    """The scenario's months, or the agreement's calendar when the scenario does not say."""
+    if scenario.periods is not None:
+        return scenario.periods
+    if agreement.calendar is None or not is_month(agreement.calendar.start):
+        return None
+    return ScenarioPeriods(start=agreement.calendar.start, months=agreement.calendar.months)
