@@ -175,7 +175,7 @@ def conventional_cashflows(draw: st.DrawFn) -> list[Decimal]:
     assume(sum(inflows) > 0)
     share = draw(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("0.99"), places=2))
     investment = (sum(inflows) * share).quantize(Decimal("0.01"))
-    assume(investment > 0)
+    assume(0 < investment < sum(inflows))  # a strictly positive return, so the IRR is above 0
     return [-investment, *inflows]
 
 

@@ -1,0 +1,78 @@
+"""The state of one ingest as it goes through the pipeline: the source, the DuckDB connection, the columns found.
+
+Every step of :mod:`vested.ingest.pipeline` takes an :class:`IngestRun`: reading fills ``header`` and
+the table ``raw``, matching the columns fills ``columns``, the checks fill the table ``problems``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from vested.core.diagnostics import Severity
+from vested.core.measures import Column, Dataset
+from vested.core.model import Agreement
+from vested.ingest.report import IngestProblem, IngestReport
+from vested.ingest.sql import STORAGE_TYPES, typed_sql
+from vested.project import Project
+
+
+@dataclass(frozen=True)
+class Source:
+    """What is ingested: a file, or a SQL table or query staged as a CSV file."""
+
+    label: str
+    format: str
+    path: Path
+    sha256: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileColumn:
+    """A declared column and where it is in the file (``name`` is its internal name in the ``raw`` table)."""
+
+    index: int
+    spec: Column
+    name: str | None
+    position: int | None
+    required: bool
+
+    def typed(self) -> str:
+        return typed_sql(self.spec, self.name) if self.name else f"CAST(NULL AS {STORAGE_TYPES[self.spec.type]})"
+
+
+@dataclass(eq=False)
+class IngestRun:
+    """One ingest inside a DuckDB connection, with what the steps so far have found."""
+
+    agreement: Agreement
+    project: Project
+    dataset: Dataset
+    source: Source
+    con: duckdb.DuckDBPyConnection
+    header: list[str] = field(default_factory=list)
+    columns: list[FileColumn] = field(default_factory=list)
+    batch_files: dict[str, Any] = field(default_factory=dict)
+    """The earlier batches of the dataset, by the resolved path of their data file."""
+
+    def report(self, **fields: Any) -> IngestReport:
+        return IngestReport(self.dataset.id, self.source.label, self.source.format, sha256=self.source.sha256, **fields)
+
+    def refuse(self, problems: Sequence[IngestProblem], total: int | None = None, rows: int = 0) -> IngestReport:
+        return self.report(problems=tuple(problems), problems_total=len(problems) if total is None else total, refused=True,
+                           rows_read=rows)
+
+    def problem(self, code: str, message: str, hint: str = "", *, row: int | None = None, line: int | None = None,
+                column: str | None = None, position: int | None = None, severity: Severity = Severity.ERROR) -> IngestProblem:
+        # In a CSV the column's position is a field number worth showing; in JSON Lines keys have no position.
+        position = position if self.source.format == "csv" else None
+        return IngestProblem(code, message, hint, self.source.label, row, line, column, position, severity)
+
+    def scalar(self, sql: str) -> Any:
+        found = self.con.execute(sql).fetchone()
+        return found[0] if found else None
