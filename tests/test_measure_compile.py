@@ -3,6 +3,7 @@ and every value a user wrote is a quoted literal, never SQL text."""
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 
 import pytest
@@ -223,8 +224,12 @@ def test_typed_filter_values() -> None:
 
 
 def test_an_unknown_time_zone_or_month_is_refused() -> None:
+    # `vested check` refuses the zone when the file is loaded; the compiler guards agreements built in Python too
+    sound = agreement_with("- {id: n, measure: {dataset: tickets, aggregate: count}}")
+    assert sound.calendar is not None
+    martian = dataclasses.replace(sound, calendar=dataclasses.replace(sound.calendar, time_zone="Mars/Olympus"))
     with pytest.raises(MeasureError) as raised:
-        plan("- {id: n, measure: {dataset: tickets, aggregate: count}}", calendar="{start: 2025-01, time_zone: Mars/Olympus}")
+        compile_plan(martian, ["2025-06"], RELATIONS)
     assert "unknown time zone 'Mars/Olympus'" in str(raised.value)
     assert raised.value.diagnostic.path == ("calendar", "time_zone")
     with pytest.raises(MeasureError, match="not a month label"):

@@ -27,8 +27,8 @@ from vested.core.model import Agreement
 from vested.core.periods import add_months, months_between
 from vested.core.scorecard import Scorecard, build_scorecard
 from vested.demo_data import write_helpdesk_csv
-from vested.ingest import IngestReport, ingest_file
-from vested.project import open_project
+from vested.ingest import IngestReport, batch_id_for, ingest_file
+from vested.project import open_project, sha256_file
 from vested.render.report import ReportView, contract_report, render_report
 from vested.settle import SettleResult, month_values, reported_values, settle_months
 
@@ -94,6 +94,8 @@ def run_contract(name: str, invest_month: int | None, workdir: Path, progress: P
     ingests = []
     for i, dataset in enumerate(needed):
         progress(f"{agreement.id}: ingest {dataset}", i, len(needed))
+        if project.batch(dataset, batch_id_for(dataset, sha256_file(files[dataset]))) is not None:
+            continue  # the same data from an earlier run of the demo in this folder
         report = ingest_file(agreement, project, dataset, files[dataset], who="vested demo", now=datetime(2026, 7, 1, tzinfo=UTC))
         ingests.append(report)
     progress(f"{agreement.id}: settle {FIRST} to {LAST}", len(needed), len(needed))

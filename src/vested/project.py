@@ -1,6 +1,6 @@
 """A project folder: where ingested measurement batches and settled statements live, as files.
 
-Layout (everything under one folder, ``.vested/`` by default, next to the agreement)::
+Layout (everything under one folder, ``.vested/`` in the current folder by default, or ``--project DIR``)::
 
     batches/<dataset>/<batch_id>.parquet   the rows of one ingested batch
     batches/<dataset>/<batch_id>.json      its provenance: file, content hash, rows, who, when
@@ -58,11 +58,18 @@ def atomic_write_file(path: Path, write: Callable[[Path], None]) -> None:
         write(tmp)
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
+        tmp.chmod(0o666 & ~current_umask())  # mkstemp makes 0600; a project file is as readable as any other
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     sync_folder(path.parent)
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def is_temporary(path: Path) -> bool:

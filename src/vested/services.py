@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,18 +28,24 @@ class CheckReport:
 def check_file(path: str | Path) -> CheckReport:
     """Load, validate, check and lint one agreement file; then compile its measures (filters of the wrong type)."""
     loaded = load_agreement(path)
-    diagnostics = loaded.diagnostics
-    if loaded.ok and loaded.agreement is not None and any(m.measure for m in loaded.agreement.metrics):
-        from vested.adapters.load import locate
-        from vested.measure.compile import compile_plan
-        from vested.measure.fragments import MeasureError
+    return CheckReport(str(path), loaded.agreement, (*loaded.diagnostics, *measure_problems(loaded)))
 
-        start = loaded.agreement.calendar.start if loaded.agreement.calendar else "2025-01"
-        try:
-            compile_plan(loaded.agreement, [start if len(start) == 7 else f"{start[:4]}-01"], {})
-        except MeasureError as exc:
-            diagnostics = (*diagnostics, *locate([exc.diagnostic], {"agreement": loaded.source}))
-    return CheckReport(str(path), loaded.agreement, diagnostics)
+
+def measure_problems(loaded: Loaded) -> tuple[Diagnostic, ...]:
+    """Compile a sound agreement's measures to SQL once, so a filter the engine would refuse is reported now."""
+    agreement = loaded.agreement
+    if not loaded.ok or agreement is None or not any(m.measure for m in agreement.metrics):
+        return ()
+    from vested.adapters.load import locate
+    from vested.measure.compile import compile_plan
+    from vested.measure.fragments import MeasureError
+
+    start = agreement.calendar.start if agreement.calendar else "2025-01"
+    try:
+        compile_plan(agreement, [start if len(start) == 7 else f"{start[:4]}-01"], {})
+    except MeasureError as exc:
+        return locate([exc.diagnostic], {"agreement": loaded.source})
+    return ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,12 @@ def ingest_path(agreement_path: str | Path, dataset: str, source: str, *, projec
     now = datetime.now(UTC)  # the face reads the clock; the core never does
     quarantine_path = Path(quarantine) if quarantine else None
     report: IngestReport
+    if "://" not in source and (table or query):
+        from vested.core.diagnostics import error
+
+        return CheckReport(str(agreement_path), loaded.agreement, (error(
+            "options", "--table and --query read from a database URL, not from a file",
+            "drop the option, or give a URL such as sqlite:///data.db", (), "command"),))
     if "://" in source:
         report = ingest_sql(loaded.agreement, project, dataset, source, table=table, query=query, who=who, now=now,
                             quarantine=quarantine_path)
@@ -97,9 +109,20 @@ def load_for_run(agreement_path: str | Path) -> tuple[Agreement | None, str, tup
     if problem is not None:
         return None, "", (problem,)
     loaded = load_agreement_text(text, str(agreement_path), lint=False)
-    if not loaded.ok:
-        return None, text, loaded.diagnostics
-    return loaded.agreement, text, loaded.diagnostics
+    problems = (*loaded.diagnostics, *measure_problems(loaded))
+    if not loaded.ok or any(d.is_error for d in problems):
+        return None, text, problems
+    return loaded.agreement, text, problems
+
+
+def measuring(run: Callable[[], Any]) -> tuple[Any, tuple[Diagnostic, ...]]:
+    """Run a measurement; a problem the engine finds in the data (a missing column) becomes a diagnostic."""
+    from vested.measure.fragments import MeasureError
+
+    try:
+        return run(), ()
+    except MeasureError as exc:
+        return None, (exc.diagnostic,)
 
 
 def month_range(period: str | None, first: str | None, last: str | None) -> tuple[list[str], Diagnostic | None]:
@@ -131,7 +154,9 @@ def measure_files(agreement_path: str | Path, months: list[str], project_dir: st
     if agreement is None:
         return None, problems
     project = open_project(project_dir)
-    table = measure_project(agreement, project, months)
+    table, failed = measuring(lambda: measure_project(agreement, project, months))
+    if table is None:
+        return None, failed
     reported = reported_values(project, months)
     rows = {month: month_values(agreement, table, reported, month) for month in months}
     return (agreement, rows, table), tuple(table.diagnostics)
@@ -159,5 +184,7 @@ def settle_files(agreement_path: str | Path, months: list[str], project_dir: str
     agreement, text, problems = load_for_run(agreement_path)
     if agreement is None:
         return None, problems
-    result = settle_months(agreement, text, open_project(project_dir), months, replace=replace)
+    result, failed = measuring(lambda: settle_months(agreement, text, open_project(project_dir), months, replace=replace))
+    if result is None:
+        return None, failed
     return (agreement, result), result.diagnostics

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -25,12 +28,12 @@ from vested import __version__
 from vested.core.diagnostics import Diagnostic, error
 from vested.core.facts import Facts
 from vested.core.model import Agreement
-from vested.core.periods import add_months
+from vested.core.periods import add_months, month_bounds
 from vested.core.pricing import price_period
 from vested.core.statement import Statement
 from vested.measure.combine import MetricTable
 from vested.measure.engine import measure_project
-from vested.project import Project
+from vested.project import Batch, Project
 from vested.render.serialize import dumps, to_jsonable
 
 ENGINE = f"vested {__version__}"
@@ -103,9 +106,12 @@ def missing_value_diagnostics(agreement: Agreement, table: MetricTable, values: 
             continue
         for metric in agreement.metrics:
             if metric.id not in values and f"'{metric.id}'" in problem.message:
-                reason = table.reason(metric.id, month) if metric.id in table.values else None
-                if metric.measure is not None:
-                    message = f"{month}: metric {metric.id!r} has no value: {reason or 'no data in this month'}"
+                note = next((n for n in table.notes if n.metric == metric.id and n.month == month and n.blank), None)
+                if note is not None:
+                    reason = re.sub(rf"^{re.escape(metric.id)}: (no value for {month}: )?", "", note.message)
+                    message, hint = f"{month}: metric {metric.id!r} has no value: {reason}", note.hint
+                elif metric.measure is not None:
+                    message = f"{month}: metric {metric.id!r} has no value: no data in this month"
                     hint = f"ingest the month's {metric.measure.dataset} data"
                 else:
                     message = f"{month}: metric {metric.id!r} has no reported value"
@@ -117,11 +123,34 @@ def missing_value_diagnostics(agreement: Agreement, table: MetricTable, values: 
     return explained
 
 
+def month_end_utc(agreement: Agreement, month: str) -> datetime:
+    """The instant the month ends in the agreement's time zone (periods are cut in local time)."""
+    zone = ZoneInfo(agreement.calendar.time_zone if agreement.calendar else "UTC")
+    end = month_bounds(month)[1]
+    return datetime(end.year, end.month, end.day, tzinfo=zone).astimezone(UTC)
+
+
+def can_affect(batch: Batch, month: str, end: datetime) -> bool:
+    """Whether a batch holds rows from before the month ends: a batch of later data never changes the month.
+
+    Windows (quarter to date, rolling months) only look back, so rows after the month's end cannot
+    enter its measurement; leaving such batches out of the inputs keeps a settled month reproducible
+    while later months' data arrives.
+    """
+    first = (batch.manifest.get("time_range") or [None])[0]
+    if first is None:
+        return True
+    if batch.dataset == "reported":
+        return str(first)[:7] <= month
+    return datetime.fromisoformat(str(first)) < end
+
+
 def inputs_of(agreement_text: str, project: Project, agreement: Agreement, month: str, values: Mapping[str, Decimal],
               state_in: Mapping[str, Any]) -> dict[str, Any]:
     datasets = [d.id for d in agreement.datasets] + ["reported"]
+    end = month_end_utc(agreement, month)
     batches = [{"dataset": b.dataset, "batch_id": b.batch_id, "sha256": b.manifest.get("sha256", "")}
-               for dataset in datasets for b in project.batches(dataset)]
+               for dataset in datasets for b in project.batches(dataset) if can_affect(b, month, end)]
     return {
         "agreement": {"id": agreement.id, "sha256": hashlib.sha256(agreement_text.encode("utf-8")).hexdigest()},
         "period": month,

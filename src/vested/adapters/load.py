@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path as FilePath
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from vested.adapters.yamlsource import Source, read_yaml
 from vested.core.checks import check_agreement
 from vested.core.diagnostics import Diagnostic, Location, error
-from vested.core.facts import Facts, build_facts
+from vested.core.facts import Facts, build_facts, did_you_mean
 from vested.core.format import build_agreement
 from vested.core.lint import lint_agreement
 from vested.core.model import Agreement
@@ -58,10 +59,25 @@ def load_agreement_text(text: str, name: str, *, lint: bool = True) -> Loaded:
         return Loaded(None, locate(source.diagnostics, {"agreement": source}), source)
     agreement, problems = build_agreement(source.data)
     if agreement is not None:
-        problems = [*problems, *check_agreement(agreement)]
+        problems = [*problems, *check_agreement(agreement), *check_time_zone(agreement)]
         if lint:
             problems = [*problems, *lint_agreement(agreement)]
     return Loaded(agreement, locate(problems, {"agreement": source}), source)
+
+
+def check_time_zone(agreement: Agreement) -> list[Diagnostic]:
+    """The calendar's time zone must be one the time-zone database knows (read here, not in the core)."""
+    if agreement.calendar is None:
+        return []
+    name = agreement.calendar.time_zone
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        close = did_you_mean(name, sorted(available_timezones()))
+        hint = "use an IANA name such as Europe/London or America/Chicago"
+        return [error("time-zone", f"unknown time zone {name!r}", f"{close}; {hint}" if close.startswith("did") else hint,
+                      ("calendar", "time_zone"))]
+    return []
 
 
 def load_agreement(path: str | FilePath, *, lint: bool = True) -> Loaded:

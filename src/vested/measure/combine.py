@@ -110,12 +110,24 @@ class _Finish:
         self.approximate = measure.aggregate == "percentile" or (measure.aggregate == "duration" and measure.statistic == "percentile")
         if measure.aggregate != "availability" and not self.has_rows():
             return None
+        if measure.aggregate == "availability":
+            self.note_quiet_months()
         result = self.compute()
         if result is None:
             return None
         with localcontext(Context(prec=28)):
             result = result * Decimal(measure.scale)
         return significant(result, APPROXIMATE_DIGITS) if self.approximate else result
+
+    def note_quiet_months(self) -> None:
+        """Availability with no outage in a month is 100%: true, or the month's data is missing. Say so."""
+        found = self.results.get(self.metric.query, {})
+        quiet = [m for m in self.window if m not in found]
+        if quiet:
+            dataset = self.metric.measure.dataset
+            self.note("no-outages", f"no {dataset} rows overlap {_months(quiet)}, so availability counts them as 100%",
+                      f"if {dataset} data for {_months(quiet)} has not been ingested yet, ingest it before settling",
+                      blank=False)
 
     def has_rows(self) -> bool:
         """Whether the dataset has rows in the window; notes the months it has none in."""

@@ -49,10 +49,15 @@ def metric_csv(agreement: Agreement, rows: Mapping[str, Mapping[str, Decimal]]) 
 
 
 def reading(value: Decimal) -> str:
-    """A measured value as people read it on a scorecard: at most two decimals."""
-    if value == value.quantize(Decimal("0.01")):
+    """A measured value as people read it on a scorecard: at most two decimals, "≈" when cut.
+
+    A cut value keeps its two decimals (99.998 reads "≈100.00", never "100", which would claim a
+    perfect month); the exact value is in the JSON.
+    """
+    cut = value.quantize(Decimal("0.01"))
+    if cut == value:
         return show(value)
-    return show(value.quantize(Decimal("0.01")))
+    return f"≈{cut:,.2f}"
 
 
 def scorecard_table(agreement: Agreement, card: Scorecard) -> Table:
