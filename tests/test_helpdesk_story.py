@@ -49,7 +49,7 @@ class World:
         self.rate = fraction(scenario["discount_rate"])
         self.base = {}
         for name, spec in scenario["drivers"].items():
-            assert set(spec) <= {"value", "description"}, "the model here reads constant drivers only"
+            assert set(spec) <= {"value", "description", "uncertain"}, "the model here reads constant drivers only"
             self.base[name] = D(str(spec["value"]))
         self.levers = {lever["id"]: lever for lever in scenario["levers"]}
         self.start = {}

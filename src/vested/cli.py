@@ -111,8 +111,8 @@ def ingest(
                    "problems": [to_jsonable(p) for p in report.problems]})
     else:
         if report.problems:
-            print(format_diagnostics(report.diagnostics()))
-        print(report.summary())
+            print(format_diagnostics(report.diagnostics()), file=sys.stderr if report.refused else sys.stdout)
+        print(report.summary(), file=sys.stderr if report.refused else sys.stdout)
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -276,6 +276,57 @@ def align(
     from vested.render.deal import align_json, align_table
 
     report_deal(align_files(agreement, scenario), align_table, as_json, align_json)
+
+
+@app.command()
+def simulate(
+    agreement: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
+    scenario: Annotated[Path, typer.Argument(help="The scenario YAML file, with uncertain drivers and correlations.")],
+    runs: Annotated[int, typer.Option("--runs", min=1, help="How many scenarios to draw.")] = 10000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same numbers.")] = 1,
+    levers: LeversOption = "best",
+    status_quo: Annotated[Path | None, typer.Option("--status-quo", help="The status quo agreement (default: the "
+                                                    "scenario's status_quo, else this agreement), with no levers.")] = None,
+    charts: Annotated[Path | None, typer.Option("--charts", help="Write the histograms and fan chart (SVG and PNG) "
+                                                "to this folder.")] = None,
+    project: Annotated[Path | None, typer.Option("--project", help="Project folder whose measured history drivers "
+                                                 "with `resample: {metric}` draw from.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Risk simulation: each party's distribution, the chance each (and both) beat the status quo, how often caps bind."""
+    from vested.render.simulate import simulate_json, simulate_table, write_simulate_charts
+    from vested.simulate_service import simulate_files
+
+    report = simulate_files(agreement, scenario, runs, seed, levers, status_quo, project)
+    if report.ok and charts is not None:
+        written = write_simulate_charts(report, charts)
+        if not as_json:
+            console.print(f"[dim]charts: {', '.join(str(p) for p in written)}[/dim]")
+    report_deal(report, simulate_table, as_json, simulate_json)
+
+
+@app.command()
+def tune(
+    agreement: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
+    scenario: Annotated[Path, typer.Argument(help="The scenario YAML file with a `tune:` section.")],
+    runs: Annotated[int | None, typer.Option("--runs", min=1, help="Scenarios drawn per candidate (default: the "
+                                             "scenario's tune.runs).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same search.")] = 1,
+    levers: LeversOption = "best",
+    status_quo: Annotated[Path | None, typer.Option("--status-quo", help="The status quo agreement, with no levers.")] = None,
+    charts: Annotated[Path | None, typer.Option("--charts", help="Write the Pareto frontier chart to this folder.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find the deal: terms that maximise the expected joint result while both beat the status quo often enough."""
+    from vested.render.simulate import tune_json, tune_table, write_tune_charts
+    from vested.simulate_service import tune_files
+
+    report = tune_files(agreement, scenario, runs, seed, levers, status_quo)
+    if report.ok and charts is not None:
+        written = write_tune_charts(report, charts)
+        if not as_json:
+            console.print(f"[dim]charts: {', '.join(str(p) for p in written)}[/dim]")
+    report_deal(report, tune_table, as_json, tune_json)
 
 
 @app.command()

@@ -3,6 +3,7 @@
     build_scenario(data) -> (Scenario | None, diagnostics)
     check_scenario(scenario) -> diagnostics                  (the scenario on its own)
     check_scenario_for(scenario, agreement) -> diagnostics   (can this agreement be evaluated on it?)
+    check_tuning(scenario, agreement) -> diagnostics         (can `tune:` change this agreement's terms?)
 
 Pure: diagnostics carry document paths (document ``scenario``); the YAML adapter
 (``vested.adapters.scenario_load``) adds file positions.
@@ -10,20 +11,24 @@ Pure: diagnostics carry document paths (document ``scenario``); the YAML adapter
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import replace
+from decimal import Decimal
 from difflib import get_close_matches
 from functools import cache
 from typing import Any
 
+import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
-from vested.core.diagnostics import Diagnostic, Path, error, show_path
+from vested.core.diagnostics import Diagnostic, Path, error, show_path, warning
 from vested.core.facts import did_you_mean
 from vested.core.format import diagnostics_from_validation
 from vested.core.model import Agreement
 from vested.core.scenario import (
     DOCUMENT,
+    Correlation,
     CustomerCost,
     CustomerSide,
     Driver,
@@ -33,6 +38,9 @@ from vested.core.scenario import (
     Scenario,
     ScenarioPeriods,
     SupplierSide,
+    TuneParameter,
+    Tuning,
+    Uncertainty,
     resolve_periods,
 )
 from vested.core.terms import Term
@@ -89,7 +97,106 @@ def check_scenario(scenario: Scenario) -> list[Diagnostic]:
                 unknown(name, f"lever {lever.id!r}", ("levers", i, "effects", name))
     if scenario.periods is not None:
         problems.extend(check_months(scenario, scenario.periods.start, scenario.periods.months))
+    problems.extend(check_uncertain_values(scenario))
+    problems.extend(check_correlations(scenario))
     return problems
+
+
+def check_uncertain_values(scenario: Scenario) -> list[Diagnostic]:
+    """A driver's value (the deterministic case) should be one its distribution can draw."""
+    problems = []
+    for name, driver in scenario.drivers.items():
+        if driver.uncertain is None or driver.value is None:
+            continue
+        low, high = driver.uncertain.support
+        if (low is not None and driver.value < low) or (high is not None and driver.value > high):
+            span = f"{'' if low is None else low.normalize():f} to {'' if high is None else high.normalize():f}".strip()
+            problems.append(warning("uncertain-value", f"driver {name!r} has value {driver.value.normalize():f}, outside "
+                                    f"the range its distribution draws ({span})", "the value is the deterministic case: "
+                                    "keep it within the distribution's range", ("drivers", name, "value"), DOCUMENT))
+    return problems
+
+
+CORRELATION_TOLERANCE = 1e-9
+"""How far below zero the smallest eigenvalue of a correlation matrix may be (rounding) and still count as
+positive semi-definite."""
+
+
+def check_correlations(scenario: Scenario) -> list[Diagnostic]:
+    """Correlations name two uncertain drivers that vary alike, each pair once, and fit together:
+    the matrix they make must be positive semi-definite (a set of correlations that can all hold)."""
+    problems: list[Diagnostic] = []
+    drivers = sorted(scenario.drivers)
+    seen: dict[frozenset[str], int] = {}
+    for i, correlation in enumerate(scenario.correlations):
+        path = ("correlations", i, "between")
+        a, b = correlation.between
+        problem = None
+        for j, name in enumerate((a, b)):
+            if name not in scenario.drivers:
+                problem = error("unknown-driver", f"correlation {i + 1} refers to driver {name!r}, which the scenario does "
+                                "not define", did_you_mean(name, drivers) or "add it under `drivers:`", (*path, j), DOCUMENT)
+            elif scenario.drivers[name].uncertain is None:
+                problem = error("not-uncertain", f"correlation {i + 1} refers to driver {name!r}, which is not uncertain",
+                                f"give {name!r} an `uncertain:` distribution, or leave the correlation out", (*path, j), DOCUMENT)
+            if problem is not None:
+                break
+        if problem is None and a == b:
+            problem = error("correlation", f"correlation {i + 1} relates driver {a!r} to itself",
+                            "name two different drivers", path, DOCUMENT)
+        if problem is None:
+            vary_a, vary_b = (_uncertain(scenario, name).vary for name in (a, b))
+            if vary_a != vary_b:
+                problem = error("correlation", f"correlation {i + 1} relates {a!r}, drawn {vary_a.replace('_', ' ')}, to "
+                                f"{b!r}, drawn {vary_b.replace('_', ' ')}", "correlate drivers that vary alike (both "
+                                "per_run or both per_period)", path, DOCUMENT)
+        pair = frozenset((a, b))
+        if problem is None and pair in seen:
+            first = scenario.correlations[seen[pair]]
+            same = first.rho == correlation.rho
+            problem = error("duplicate-correlation", f"drivers {a!r} and {b!r} are correlated twice (correlations "
+                            f"{seen[pair] + 1} and {i + 1})" + ("" if same else f", with rho {first.rho.normalize():f} and "
+                                                                 f"{correlation.rho.normalize():f}: the matrix would not be "
+                                                                 "symmetric"),
+                            "give each pair of drivers one correlation", path, DOCUMENT)
+        if problem is not None:
+            problems.append(problem)
+        else:
+            seen[pair] = i
+    if not problems:
+        for vary in ("per_run", "per_period"):
+            names, matrix = correlation_matrix(scenario, vary)
+            if len(names) > 2:
+                smallest = float(np.linalg.eigvalsh(np.array(matrix)).min())
+                if smallest < -CORRELATION_TOLERANCE:
+                    last = max(i for i, c in enumerate(scenario.correlations) if set(c.between) <= set(names))
+                    problems.append(error("correlation-matrix", f"the correlations between {', '.join(names)} cannot all "
+                                          f"hold at once: their matrix is not positive semi-definite (smallest eigenvalue "
+                                          f"{smallest:.4g})", "weaken the correlations that contradict each other (if a "
+                                          "goes with b and b with c, a cannot go strongly against c)",
+                                          ("correlations", last, "rho"), DOCUMENT))
+    return problems
+
+
+def _uncertain(scenario: Scenario, name: str) -> Uncertainty:
+    found = scenario.drivers[name].uncertain
+    assert found is not None
+    return found
+
+
+def correlation_matrix(scenario: Scenario, vary: str) -> tuple[list[str], list[list[float]]]:
+    """The drivers correlated with another one and drawn ``vary``, and their correlation matrix
+    (1 on the diagonal, 0 between drivers no correlation relates), in the scenario's driver order."""
+    related = {name for c in scenario.correlations for name in c.between}
+    names = [name for name, driver in scenario.drivers.items()
+             if name in related and driver.uncertain is not None and driver.uncertain.vary == vary]
+    index = {name: i for i, name in enumerate(names)}
+    matrix = [[1.0 if i == j else 0.0 for j in range(len(names))] for i in range(len(names))]
+    for c in scenario.correlations:
+        a, b = c.between
+        if a in index and b in index and a != b:
+            matrix[index[a]][index[b]] = matrix[index[b]][index[a]] = float(c.rho)
+    return names, matrix
 
 
 def check_months(scenario: Scenario, start: str, months: int, because: str = "") -> list[Diagnostic]:
@@ -164,6 +271,74 @@ def check_scenario_for(scenario: Scenario, agreement: Agreement) -> list[Diagnos
     return problems
 
 
+def check_tuning(scenario: Scenario, agreement: Agreement) -> list[Diagnostic]:
+    """Can ``tune:`` change ``agreement``? Each parameter names a term of it and a number field of that term."""
+    if scenario.tune is None:
+        return [error("missing-key", "the scenario has no `tune:` section saying which parameters to search",
+                      "add e.g. `tune: {parameters: [{term: shared_value, field: sharing_rate, range: [10%, 50%], "
+                      "step: 5%}]}`", (), DOCUMENT)]
+    problems: list[Diagnostic] = []
+    terms = [term.id for term in agreement.pricing]
+    seen: dict[tuple[str, str], int] = {}
+    for i, parameter in enumerate(scenario.tune.parameters):
+        path: Path = ("tune", "parameters", i)
+        term = next((t for t in agreement.pricing if t.id == parameter.term), None)
+        if term is None:
+            problems.append(error("unknown-term", f"tune parameter {i + 1} names term {parameter.term!r}, which agreement "
+                                  f"{agreement.id!r} does not have", did_you_mean(parameter.term, terms)
+                                  or f"the agreement's terms: {', '.join(terms)}", (*path, "term"), DOCUMENT))
+            continue
+        try:
+            value = field_value(term, parameter.field)
+        except LookupError as exc:
+            problems.append(error("unknown-field", f"tune parameter {i + 1}: term {term.id!r} has no {exc.args[0]}",
+                                  exc.args[1], (*path, "field"), DOCUMENT))
+            continue
+        if value is not None and not isinstance(value, Decimal | int):
+            problems.append(error("unknown-field", f"tune parameter {i + 1}: {term.id}.{parameter.field} is not a number "
+                                  "(only numbers, rates and amounts can be tuned)", "name a number field of the term",
+                                  (*path, "field"), DOCUMENT))
+            continue
+        key = (parameter.term, parameter.field)
+        if key in seen:
+            problems.append(error("duplicate-parameter", f"tune parameters {seen[key] + 1} and {i + 1} both change "
+                                  f"{term.id}.{parameter.field}", "keep one of them", (*path, "field"), DOCUMENT))
+        seen.setdefault(key, i)
+    return problems
+
+
+def field_value(record: Any, field_path: str) -> Any:
+    """The value at a dotted path in a record (``service_levels.0.target``; aliases such as ``from``
+    work too). Raises LookupError(what is missing, hint) when the path does not lead to a value."""
+    node = record
+    walked: list[str] = []
+    for part in field_path.split("."):
+        if isinstance(node, tuple):
+            if not part.isdigit() or int(part) >= len(node):
+                raise LookupError(f"item {part} in {'.'.join(walked)}",
+                                  f"{'.'.join(walked)} has {len(node)} item(s), counted from 0")
+            node = node[int(part)]
+        elif dataclasses.is_dataclass(node):
+            name = record_field(type(node), part)
+            if name is None:
+                known = [info.alias or key for key, info in getattr(type(node), "__pydantic_fields__", {}).items()]
+                raise LookupError(f"field {'.'.join([*walked, part])!r}",
+                                  did_you_mean(part, known) or f"its fields: {', '.join(known)}")
+            node = getattr(node, name)
+        else:
+            raise LookupError(f"field {'.'.join([*walked, part])!r}", f"{'.'.join(walked)} is a single value")
+        walked.append(part)
+    return node
+
+
+def record_field(cls: Any, key: str) -> str | None:
+    """The Python name of the field written ``key`` in a record (its name or its alias)."""
+    for name, info in getattr(cls, "__pydantic_fields__", {}).items():
+        if key in (name, info.alias):
+            return str(name)
+    return None
+
+
 def _placed(diagnostic: Diagnostic) -> Diagnostic:
     """Say where, in the message too, for the scenario's own validation errors."""
     if diagnostic.code != "invalid-value" or not diagnostic.path:
@@ -214,5 +389,7 @@ _RECORD_OF: dict[tuple[Any, str], Any] = {
     (Scenario, "periods"): ScenarioPeriods, (Scenario, "drivers"): _DriverMap, (Scenario, "customer"): CustomerSide,
     (Scenario, "supplier"): SupplierSide, (Scenario, "levers"): Lever, (CustomerSide, "costs"): CustomerCost,
     (Lever, "investment"): Payment, (Lever, "running_cost"): Payment, (Lever, "effects"): _EffectMap,
+    (Driver, "uncertain"): Uncertainty, (Scenario, "correlations"): Correlation, (Scenario, "tune"): Tuning,
+    (Tuning, "parameters"): TuneParameter,
 }
 _MAPPED: dict[Any, Any] = {_DriverMap: Driver, _EffectMap: Effect}

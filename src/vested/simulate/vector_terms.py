@@ -1,0 +1,373 @@
+"""Term compilers of the vectorised engine: fees, incentive contracts, sharing, outcomes.
+
+Each ``compile_<type>(term, setup) -> TermCode`` mirrors the pricer of the same name in
+``vested.core.terms`` line by line: the same lines (each rounded on its own by ``setup.lines``),
+the same branches as array masks, the same state. Constants are folded when the engine is built,
+in Decimal where a line's amount does not depend on the run. Service credits are in
+:mod:`vested.simulate.vector_credits`. Comments note where a float comparison needs the
+tolerance of :mod:`vested.simulate.vector` (a formula that jumps at a boundary).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from vested.core.money import ONE, ZERO
+from vested.core.terms.credits import ServiceCreditPool, ServiceCredits
+from vested.core.terms.fees import CostPlus, FixedFee, PerUnit, TieredVolume, TimeAndMaterials
+from vested.core.terms.incentive import AwardFee, CostPlusIncentiveFee, FixedPriceIncentive
+from vested.core.terms.outcomes import MarginMatching, OutcomeIncentive, contradicts
+from vested.core.terms.sharing import Gainshare, TargetCost
+from vested.simulate.vector import Array, Bands, Num, Setup, TermCode, VectorError, count, tolerance
+from vested.simulate.vector_credits import compile_service_credit_pool, compile_service_credits
+
+Values = Mapping[str, Array]
+Priced = Mapping[str, Num]
+
+
+# -- fees ------------------------------------------------------------------------------------------
+
+
+def compile_fixed_fee(term: FixedFee, setup: Setup) -> TermCode:
+    folded = setup.lines.const(term.amount)
+    line = setup.lines.constant(term.amount)
+    return TermCode(lambda values, priced, state: (line(values), None, None), constant=folded)
+
+
+def compile_per_unit(term: PerUnit, setup: Setup) -> TermCode:
+    quantity, rate, lines = term.quantity, float(term.rate), setup.lines
+    return TermCode(lambda values, priced, state: (lines(values[quantity] * rate, values), None, None), (quantity,))
+
+
+def compile_tiered_volume(term: TieredVolume, setup: Setup) -> TermCode:
+    quantity, lines = term.quantity, setup.lines
+    if term.method == "all_units":
+        bands = Bands([t.bounds for t in term.tiers], term.boundaries or setup.boundaries)
+        rates, gaps = bands.table([float(t.rate) for t in term.tiers]), bands.gaps
+        has_gaps = bool(gaps.any())
+
+        def all_units(values: Values, priced: Priced, state: Any) -> tuple[Num, None, None]:
+            volume = values[quantity]
+            index = bands.index(volume)
+            if has_gaps:
+                _refuse(term.id, gaps.take(index), "no tier covers the volume")
+            return lines(rates.take(index) * volume, values), None, None
+
+        return TermCode(all_units, (quantity,))
+    ordered = sorted(term.tiers, key=lambda t: t.lower if t.lower is not None else Decimal("-Infinity"))
+    parts = [(float(t.lower if t.lower is not None else ZERO), None if t.upper is None else float(t.upper), float(t.rate))
+             for t in ordered]
+    covered = _covers_from_zero([(t.lower if t.lower is not None else ZERO, t.upper) for t in ordered])
+
+    def graduated(values: Values, priced: Priced, state: Any) -> tuple[Num, None, None]:
+        volume = values[quantity]
+        total = np.zeros_like(volume)
+        units_total = None if covered else np.zeros_like(volume)
+        for low, high, rate in parts:
+            units = (volume if high is None else np.minimum(volume, high)) - low
+            np.maximum(units, 0.0, out=units)
+            if units_total is not None:
+                units_total += units
+            units *= rate
+            total += units
+        if units_total is not None:
+            # The exact pricer refuses a volume whose units the tiers do not all price.
+            _refuse(term.id, np.abs(units_total - np.maximum(volume, 0.0)) > tolerance(), "the tiers do not price every unit")
+        return lines(total, values), None, None
+
+    return TermCode(graduated, (quantity,))
+
+
+def _covers_from_zero(tiers: list[tuple[Decimal, Decimal | None]]) -> bool:
+    """Whether tiers sorted by lower bound run from 0 with no gap or overlap to an open end."""
+    edge: Decimal | None = ZERO
+    for low, high in tiers:
+        if edge is None or low != edge or (high is not None and high <= low):
+            return False
+        edge = high
+    return edge is None
+
+
+def compile_time_and_materials(term: TimeAndMaterials, setup: Setup) -> TermCode:
+    lines = setup.lines
+    parts = [(item.hours, float(item.rate)) for item in term.labour]
+    if term.materials:
+        parts.append((term.materials, float(ONE + term.materials_markup)))
+
+    def step(values: Values, priced: Priced, state: Any) -> tuple[Num, None, None]:
+        total: Num = 0.0
+        for metric, rate in parts:
+            total = total + lines(values[metric] * rate, values)
+        return total, None, None
+
+    return TermCode(step, tuple(m for m, _ in parts))
+
+
+def compile_cost_plus(term: CostPlus, setup: Setup) -> TermCode:
+    cost, lines = term.cost, setup.lines
+    if term.fee_rate is not None:
+        rate = float(term.fee_rate)
+        return TermCode(lambda values, priced, state: (lines(values[cost], values) + lines(values[cost] * rate, values), None, None),
+                        (cost,))
+    fee = lines.constant(term.fee_amount or ZERO)
+    return TermCode(lambda values, priced, state: (lines(values[cost], values) + fee(values), None, None), (cost,))
+
+
+# -- incentive contracts ------------------------------------------------------------------------------
+
+
+def compile_fixed_price_incentive(term: FixedPriceIncentive, setup: Setup) -> TermCode:
+    metric, lines = term.actual_cost, setup.lines
+    target, profit, ceiling = float(term.target_cost), float(term.target_profit), float(term.ceiling_price)
+    under, over = float(term.underrun_share.supplier), float(term.overrun_share.supplier)
+    near = tolerance(term.ceiling_price)
+
+    def step(values: Values, priced: Priced, state: Any) -> tuple[Num, dict[str, Any], None]:
+        cost = values[metric]
+        difference = target - cost
+        raw = np.where(difference >= 0, under, over)  # continuous: at 0 both shares give the target profit
+        raw *= difference
+        raw += profit
+        raw += cost
+        binds = raw > ceiling + near
+        return lines(np.minimum(raw, ceiling, out=raw), values), {"ceiling": binds}, None
+
+    return TermCode(step, (metric,))
+
+
+def compile_cost_plus_incentive_fee(term: CostPlusIncentiveFee, setup: Setup) -> TermCode:
+    metric, lines = term.actual_cost, setup.lines
+    target, fee_at_target = float(term.target_cost), float(term.target_fee)
+    minimum, maximum = float(term.minimum_fee), float(term.maximum_fee)
+    under, over = float(term.underrun_share.supplier), float(term.overrun_share.supplier)
+    near = tolerance(max(abs(term.minimum_fee), abs(term.maximum_fee)))
+
+    def step(values: Values, priced: Priced, state: Any) -> tuple[Num, dict[str, Any], None]:
+        cost = values[metric]
+        difference = target - cost
+        raw = np.where(difference >= 0, under, over)
+        raw *= difference
+        raw += fee_at_target
+        raised = np.maximum(raw, minimum)
+        at_maximum = raised > maximum + near
+        at_minimum = (raw < minimum - near) & ~at_maximum
+        fee = np.minimum(raised, maximum, out=raised)
+        return lines(cost, values) + lines(fee, values), {"maximum_fee": at_maximum, "minimum_fee": at_minimum}, None
+
+    return TermCode(step, (metric,))
+
+
+def compile_award_fee(term: AwardFee, setup: Setup) -> TermCode:
+    lines, pool = setup.lines, float(term.pool)
+    factors = [(f.score, float(f.weight)) for f in term.factors]
+    # The weighted score is computed, so a score on a band boundary may come out a hair off it.
+    bands = Bands([b.bounds for b in term.bands], setup.boundaries, shift=tolerance())
+    by_score = bands.table([1.0 if b.earns == "score" else 0.0 for b in term.bands]).astype(bool)
+    shares = bands.table([0.0 if b.earns == "score" else float(b.earns) for b in term.bands])
+    gaps = bands.gaps
+    has_gaps, any_by_score = bool(gaps.any()), bool(by_score.any())
+
+    def step(values: Values, priced: Priced, state: Any) -> tuple[Num, None, dict[str, Array] | None]:
+        score: Array | None = None
+        for metric, weight in factors:
+            value = values[metric]
+            if value.min() < 0 or value.max() > 100:
+                _refuse(term.id, (value < 0) | (value > 100), f"the score {metric!r} is outside 0-100")
+            score = value * weight if score is None else score + value * weight
+        assert score is not None
+        index = bands.index(score)
+        if has_gaps:
+            _refuse(term.id, gaps.take(index), "no rating band covers the weighted score")
+        earned = np.where(by_score.take(index), score / 100, shares.take(index)) if any_by_score else shares.take(index)
+        if not term.rollover:
+            return lines(earned * pool, values), None, None
+        available = state["carried_over"] + pool
+        fee = available * earned
+        return lines(fee, values), None, {"carried_over": available - fee}
+
+    initial = (lambda runs: {"carried_over": np.zeros(runs)}) if term.rollover else None
+    return TermCode(step, tuple(m for m, _ in factors), initial)
+
+
+# -- sharing -----------------------------------------------------------------------------------------
+
+
+def compile_target_cost(term: TargetCost, setup: Setup) -> TermCode:
+    target_of, _, target_metrics = setup.source(term.target)
+    actual, lines = term.actual, setup.lines
+    ranges = [(None if r.lower is None else float(r.lower), None if r.upper is None else float(r.upper), float(r.supplier_share))
+              for r in term.ranges]
+    cumulative = term.assessment == "cumulative"
+
+    def step(values: Values, priced: Priced, state: Any) -> tuple[Num, None, dict[str, Array] | None]:
+        target, spent = target_of(values, priced), values[actual]
+        low, high = np.minimum(spent, target), np.maximum(spent, target)
+        total = np.zeros_like(spent)
+        for lower, upper, share in ranges:
+            start = low if lower is None else np.maximum(low, target * lower)
+            end = high if upper is None else np.minimum(high, target * upper)
+            part = end - start
+            np.maximum(part, 0.0, out=part)
+            part *= share
+            total += part
+        # Piecewise linear and 0 at actual == target, so the sign switch needs no tolerance.
+        share_to_date = np.where(spent <= target, total, -total)
+        if not cumulative:
+            return lines(share_to_date, values), None, None
+        return lines(share_to_date - state["assessed_to_date"], values), None, {"assessed_to_date": share_to_date}
+
+    initial = (lambda runs: {"assessed_to_date": np.zeros(runs)}) if cumulative else None
+    return TermCode(step, (*target_metrics, actual), initial)
+
+
+def compile_gainshare(term: Gainshare, setup: Setup) -> TermCode:
+    baseline_of, baseline, metrics = setup.source(term.baseline)
+    actual, lines = term.actual, setup.lines
+    rate, minimum_rate = float(term.sharing_rate), float(term.minimum_savings_rate)
+    from_corridor = term.share_from == "corridor"
+    cap = None if term.cap is None else float(term.cap)
+    losses = term.losses
+    # Savings on the corridor's edge are shared (the formula jumps there): compare with a tolerance.
+    near = tolerance(baseline)
+    # With a constant baseline and a positive corridor, "not below the corridor" implies "savings > 0".
+    corridor_positive = baseline is not None and float(term.minimum_savings_rate * baseline) > near
+    # Shared savings are >= 0 when the baseline is (a cheaper rounding); losses make the line signed.
+    nonneg = losses is None and baseline is not None and baseline >= 0
+
+    def step(values: Values, priced: Priced, state: Any) -> tuple[Num, dict[str, Any], None]:
+        base, spent = baseline_of(values, priced), values[actual]
+        savings = base - spent
+        corridor = base * minimum_rate
+        gain = savings >= corridor - near
+        if not corridor_positive:
+            gain &= savings > 0
+        if from_corridor:
+            amount = savings - corridor
+            amount *= rate
+        elif losses is None:
+            amount = np.multiply(savings, rate, out=savings)  # savings are not read again
+        else:
+            amount = savings * rate
+        binds = None
+        if cap is not None:
+            limit = base * cap
+            binds = (amount > limit + near) & gain
+            np.minimum(amount, limit, out=amount)
+        amount *= gain.view(np.uint8)  # masks by multiplying: numpy's where() branches on every value
+        if losses is not None:
+            loss = -savings
+            owed = loss * float(losses.sharing_rate)
+            shared_loss = (savings < 0) & (loss >= base * float(losses.minimum_loss_rate) - near)
+            if losses.cap is not None:
+                limit = base * float(losses.cap)
+                lost_cap = (owed > limit + near) & shared_loss
+                binds = lost_cap if binds is None else binds | lost_cap
+                np.minimum(owed, limit, out=owed)
+            owed *= shared_loss.view(np.uint8)
+            amount -= owed
+        if binds is None:
+            binds = np.zeros(spent.shape, dtype=bool)
+        line = lines.nonneg(amount, values, inplace=True) if nonneg else lines(amount, values)
+        return line, {"cap": binds}, None
+
+    return TermCode(step, (*metrics, actual))
+
+
+# -- outcomes ----------------------------------------------------------------------------------------
+
+
+def compile_outcome_incentive(term: OutcomeIncentive, setup: Setup) -> TermCode:
+    metric, direction = setup.outcome_metrics[term.outcome], setup.outcome_directions[term.outcome]
+    if contradicts(term.curve, direction):
+        raise VectorError(term.id, f"the curve earns more for a worse value of outcome {term.outcome!r}")
+    amount_of, _, metrics = setup.source(term.amount)
+    lines, curve = setup.lines, term.curve
+    earned_at = _linear(curve.zero_at, curve.full_at) if curve.zero_at is not None and curve.full_at is not None \
+        else _stepped([(s.at, s.earns) for s in curve.steps], direction)
+    bonus = term.kind == "bonus"
+
+    def step(values: Values, priced: Priced, state: Any) -> tuple[Num, None, None]:
+        earned = earned_at(values[metric])
+        amount = amount_of(values, priced)
+        if bonus:
+            return lines(earned * amount, values), None, None
+        kept = 1.0 - earned
+        kept *= amount
+        return lines(-kept, values), None, None
+
+    return TermCode(step, (metric, *metrics))
+
+
+def _linear(zero_at: Decimal, full_at: Decimal) -> Callable[[Array], Array]:
+    zero, span = float(zero_at), float(full_at - zero_at)
+
+    def earned(value: Array) -> Array:
+        share = value - zero
+        share /= span
+        return np.clip(share, 0.0, 1.0, out=share)
+
+    return earned
+
+
+def _stepped(steps: list[tuple[Decimal, Decimal]], direction: str) -> Callable[[Array], Array]:
+    """The best share among the steps reached: a running maximum over the steps sorted by value."""
+    ordered = sorted(steps)
+    at = np.array([float(a) for a, _ in ordered])
+    shares = [float(s) for _, s in ordered]
+    if direction == "higher":
+        # reached: value >= at; the steps reached are the first `searchsorted(..., "right")`.
+        best = np.maximum.accumulate(np.array([0.0, *shares]))
+        return lambda value: best[np.searchsorted(at, value, side="right")]
+    # lower is better: reached when value <= at, the steps from searchsorted(..., "left") on.
+    best = np.maximum.accumulate(np.array([0.0, *shares[::-1]]))[::-1].copy()
+    return lambda value: best[np.searchsorted(at, value, side="left")]
+
+
+def compile_margin_matching(term: MarginMatching, setup: Setup) -> TermCode:
+    metric, applies_to, lines = term.index, term.applies_to, setup.lines
+    band, base_index, pass_through = float(term.band), float(term.base_index), float(term.pass_through)
+    near = tolerance()
+
+    def step(values: Values, priced: Priced, state: Any) -> tuple[Num, dict[str, Any], dict[str, Array]]:
+        index, reset_index = values[metric], state["reset_index"]
+        movement = index / reset_index
+        movement -= 1.0
+        # An index exactly on the band's edge does not reset the price (the exact pricer uses >).
+        reset = np.abs(movement, out=movement) > band + near
+        reset_index = np.where(reset, index, reset_index)
+        factor = reset_index / base_index
+        factor -= 1.0
+        factor *= pass_through
+        return lines(factor * priced[applies_to], values), {"reset": reset}, {"reset_index": reset_index}
+
+    return TermCode(step, (metric,), lambda runs: {"reset_index": np.full(runs, base_index)})
+
+
+def _refuse(term_id: str, bad: Any, message: str) -> None:
+    """Raise the exact engine's refusal when any run has ``bad`` values."""
+    runs = count(bad)
+    if runs:
+        raise VectorError(term_id, message, runs)
+
+
+COMPILERS: Mapping[type, Callable[[Any, Setup], TermCode]] = {
+    FixedFee: compile_fixed_fee,
+    PerUnit: compile_per_unit,
+    TieredVolume: compile_tiered_volume,
+    TimeAndMaterials: compile_time_and_materials,
+    CostPlus: compile_cost_plus,
+    FixedPriceIncentive: compile_fixed_price_incentive,
+    CostPlusIncentiveFee: compile_cost_plus_incentive_fee,
+    AwardFee: compile_award_fee,
+    TargetCost: compile_target_cost,
+    Gainshare: compile_gainshare,
+    ServiceCredits: compile_service_credits,
+    ServiceCreditPool: compile_service_credit_pool,
+    OutcomeIncentive: compile_outcome_incentive,
+    MarginMatching: compile_margin_matching,
+}
+"""The compiler of each term type the vectorised engine prices."""
