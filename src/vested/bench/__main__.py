@@ -1,0 +1,37 @@
+"""``python -m vested.bench measure|simulate [options]``: run a benchmark, print its figures (docs/performance.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m vested.bench", description="Benchmarks of vested (see docs/performance.md).")
+    commands = parser.add_subparsers(dest="command", required=True)
+    measure = commands.add_parser("measure", help="time measuring 8 metrics for a year: vested vs hand-written DuckDB vs pandas")
+    measure.add_argument("--events", type=int, default=10_000_000, help="ticket events in the main comparison (default 10,000,000)")
+    measure.add_argument("--seed", type=int, default=1, help="seed of the generated data (same seed, same data)")
+    measure.add_argument("--big", type=int, default=0, metavar="N",
+                         help="also measure N events from several Parquet files under a DuckDB memory limit (e.g. 100000000)")
+    measure.add_argument("--memory-limit", default="1GB", help="DuckDB memory_limit of the --big run (default 1GB)")
+    measure.add_argument("--repeats", type=int, default=3, help="runs per method; the best counts (default 3)")
+    measure.add_argument("--folder", default=None, help="where to write the Parquet files (default: a temporary folder, removed after)")
+    commands.add_parser("simulate", add_help=False,
+                        help="time the risk simulation: vested vs hand-written numpy vs a Python loop (simulate --help)")
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "simulate":
+        from vested.bench import simulate
+
+        return simulate.main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+
+    from vested.bench import measure as bench
+
+    return bench.run(events=args.events, seed=args.seed, big=args.big, memory_limit=args.memory_limit,
+                     repeats=args.repeats, folder=args.folder)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
