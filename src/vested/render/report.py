@@ -342,6 +342,7 @@ h3{margin-top:1.6rem}nav{margin:1rem 0;padding:.5rem 0;border-top:1px solid #d0d
 a{color:#0969da}.intro{font-size:1.05rem}.notes,.sub{color:#57606a;font-size:.85em}
 table{border-collapse:collapse;width:100%;margin:.6rem 0 1rem}caption{text-align:left;font-weight:600;padding:.3rem 0}
 th,td{border:1px solid #d0d7de;padding:.3rem .5rem;vertical-align:top;text-align:left}thead th{background:#f6f8fa}
+tbody th{white-space:nowrap}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}tfoot th,tfoot td{font-weight:700;background:#f6f8fa}
 .met{background:#dafbe1}.miss{background:#ffebe9}.better{background:#fff8c5}.nodata{background:#f6f8fa;color:#57606a}
 .warn{color:#9a6700;font-weight:600}.warning{background:#fff8c5;border-left:4px solid #d4a72c;padding:.4rem .6rem}
