@@ -113,12 +113,96 @@ def test_month_labels_and_percentiles_in_each_dialect() -> None:
     query = plan(EVERYTHING).query("tickets")
     duck, pg = query.sql("duckdb"), query.sql("postgres")
     for sql in (duck, pg):
-        assert "DATE_TRUNC('MONTH', CAST(t.\"opened_at\" AS TIMESTAMPTZ) AT TIME ZONE 'America/Chicago') AS __month" in sql
-    assert "STRFTIME(r.__month, '%Y-%m') AS month" in duck
-    assert "TO_CHAR(r.__month, 'YYYY-MM') AS month" in pg
+        # June in Chicago ends at 05:00 UTC on July 1: the month is a comparison, not a conversion per row
+        assert ("CASE WHEN CAST(t.\"opened_at\" AS TIMESTAMPTZ) < CAST('2025-07-01 05:00:00+00:00' AS TIMESTAMPTZ) "
+                "THEN 202506 END AS __month") in sql
+        assert "AT TIME ZONE" not in sql and "DATE_TRUNC" not in sql
+        # rows are grouped by the month as YYYYMM; only the groups get their label
+        assert sql.startswith("SELECT CASE r.__month WHEN 202506 THEN '2025-06' END AS month, COUNT(*) AS rows")
+        assert sql.endswith("GROUP BY r.__month")
     assert 'QUANTILE_CONT(CAST(r."cost" AS DOUBLE), 0.9)' in duck
     assert 'PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY CAST(r."cost" AS DOUBLE PRECISION))' in pg
     assert "COUNT(*) FILTER(WHERE r.\"channel\" = 'phone')" in pg
+
+
+def month_expression(compiled: Plan) -> exp.Case:
+    tree = sqlglot.parse_one(compiled.query("tickets").sql("duckdb"), read="duckdb")
+    found = next(a for a in tree.find_all(exp.Alias) if a.alias == "__month")
+    assert isinstance(found.this, exp.Case)
+    return found.this
+
+
+def test_a_year_of_months_is_one_case_with_the_local_month_ends() -> None:
+    case = month_expression(plan("- {id: n, measure: {dataset: tickets, aggregate: count}}", [f"2025-{m:02d}" for m in range(1, 13)]))
+    whens = case.args["ifs"]
+    assert [w.args["true"].this for w in whens] == [f"2025{m:02d}" for m in range(1, 13)]
+    assert case.args.get("default") is None  # after the last month: NULL
+    # Chicago is UTC−6 in winter and UTC−5 from the second Sunday of March to the first Sunday of November
+    ends = [w.this.expression.this.this for w in whens]
+    assert ends[1] == "2025-03-01 06:00:00+00:00"  # February ends at local midnight in winter time
+    assert ends[2] == "2025-04-01 05:00:00+00:00"  # March ends in summer time
+    assert ends[9] == "2025-11-01 05:00:00+00:00"  # October ends in summer time
+    assert ends[10] == "2025-12-01 06:00:00+00:00"  # November ends in winter time
+
+
+def test_a_long_span_finds_the_month_by_halving() -> None:
+    months = [f"{y}-{m:02d}" for y in (2024, 2025) for m in range(1, 13)]
+    case = month_expression(plan("- {id: n, measure: {dataset: tickets, aggregate: count}}", months))
+
+    def leaves(node: exp.Case, depth: int) -> list[tuple[str, int]]:
+        found = []
+        for branch in (*(w.args["true"] for w in node.args["ifs"]), node.args.get("default")):
+            if isinstance(branch, exp.Case):
+                found += leaves(branch, depth + 1)
+            elif branch is not None:
+                found.append((branch.this, depth))
+        return found
+
+    found = leaves(case, 0)
+    assert [label for label, _ in found] == [m.replace("-", "") for m in months]  # each month once, in order
+    assert {depth for _, depth in found} == {1}  # 24 months: two CASEs of 12 under one test
+    assert len(case.args["ifs"]) == 1 and case.this is None
+    middle = case.args["ifs"][0].this.expression.this.this
+    assert middle == "2025-01-01 06:00:00+00:00"  # the end of December 2024 in Chicago
+
+
+def test_a_date_column_is_truncated_not_compared() -> None:
+    sound = agreement_with("- {id: n, measure: {dataset: tickets, aggregate: count}}")
+    dated = dataclasses.replace(sound, datasets=tuple(
+        dataclasses.replace(d, columns=tuple(dataclasses.replace(c, type="date") if c.name == "opened_at" else c for c in d.columns))
+        if d.id == "tickets" else d for d in sound.datasets))
+    sql = compile_plan(dated, ["2025-06"], RELATIONS).query("tickets").sql("duckdb")
+    assert "DATE_TRUNC('MONTH', CAST(t.\"opened_at\" AS TIMESTAMP)) AS __month" in sql
+    assert "STRFTIME(r.__month, '%Y-%m') AS month" in sql
+    assert "CASE" not in sql
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_percentiles_by_rank_are_a_query_of_their_own(dialect: str) -> None:
+    more = ("- {id: p50_cost, measure: {dataset: tickets, aggregate: percentile, column: cost, percentile: 50}}\n"
+            "- {id: p99_cost_3m, measure: {dataset: tickets, aggregate: percentile, column: cost, percentile: 99.9, window: 3}}\n")
+    compiled = compile_plan(agreement_with(EVERYTHING + more), ["2025-06"], RELATIONS, ranked={"tickets"})
+    assert [q.name for q in compiled.queries] == ["tickets", "tickets:ranks:0", "tickets:ranks:1", "tickets:ranks:2",
+                                                  "outages:availability"]
+    by_metric = {p.metric: p for p in compiled.metrics}
+    # p90 and p50 of cost share one histogram; the duration p90 and the 3-month window have their own
+    assert by_metric["p90_cost"].query == by_metric["p50_cost"].query == "tickets:ranks:0"
+    assert by_metric["p90_cost"].parts == {"n": "n", "low": "low0", "high": "high0"}
+    assert by_metric["p50_cost"].parts == {"n": "n", "low": "low1", "high": "high1"}
+    assert by_metric["hours"].query == "tickets:ranks:1" and by_metric["p99_cost_3m"].query == "tickets:ranks:2"
+    monthly = compiled.query("tickets").sql(dialect)
+    assert "QUANTILE" not in monthly.upper() and "PERCENTILE" not in monthly.upper()
+    for name in ("tickets:ranks:0", "tickets:ranks:1", "tickets:ranks:2"):
+        sql = compiled.query(name).sql(dialect)
+        assert sqlglot.parse_one(sql, read=dialect).sql(dialect=dialect) == sql
+    ranks = compiled.query("tickets:ranks:0").sql(dialect)
+    # ranks compared in integers: upto > floor(0.9 (n - 1)) and upto > ceil(0.9 (n - 1)), with 0.9 = 9/10
+    assert "FILTER(WHERE u.upto * 10 > 9 * (u.n - 1)) AS low0" in ranks
+    assert "FILTER(WHERE (u.upto - 1) * 10 >= 9 * (u.n - 1)) AS high0" in ranks
+    assert "FILTER(WHERE u.upto * 2 > 1 * (u.n - 1)) AS low1" in ranks
+    assert "GROUP BY k.month, k.v" in ranks
+    assert "(u.upto - 1) * 1000 >= 999 * (u.n - 1)" in compiled.query("tickets:ranks:2").sql(dialect)
+    assert "AS w(month, target)" in compiled.query("tickets:ranks:2").sql(dialect)
 
 
 def test_durations_are_exact_microseconds_in_each_dialect() -> None:

@@ -24,6 +24,7 @@ import pytest
 from tests.helpers import PARTIES, agreement
 from vested.core.model import Agreement
 from vested.measure import MeasureError, MetricTable, duckdb_sources, measure_metrics, measure_project
+from vested.measure.engine import Percentiles
 from vested.project import open_project
 
 # -- the data ------------------------------------------------------------------------------------
@@ -118,13 +119,14 @@ def write_parquet(path: Path, columns: dict[str, str], rows: Sequence[tuple[Any,
 
 
 def measured(tmp_path: Path, metrics: str, months: list[str], *, calendar: str = "{start: 2025-01}",
-             data: dict[str, tuple[dict[str, str], Sequence[tuple[Any, ...]]]] | None = None) -> MetricTable:
+             data: dict[str, tuple[dict[str, str], Sequence[tuple[Any, ...]]]] | None = None,
+             percentiles: Percentiles = "auto") -> MetricTable:
     """Measure inline metrics over the ticket data (or ``data``) written to Parquet in tmp_path."""
     a = agreement_with(metrics, calendar)
     sources: dict[str, list[Path]] = {}
     for dataset, (columns, rows) in (data if data is not None else {"tickets": (TICKET_COLUMNS, TICKETS)}).items():
         sources[dataset] = [write_parquet(tmp_path / f"{dataset}.parquet", columns, rows)]
-    return measure_metrics(a, sources, months)
+    return measure_metrics(a, sources, months, percentiles=percentiles)
 
 
 def agreement_with(metrics: str, calendar: str = "{start: 2025-01}") -> Agreement:
@@ -235,11 +237,16 @@ def test_the_hand_formula_is_the_inclusive_quantile() -> None:
     assert quantile_cont(values, 0.5) == pytest.approx(statistics.median(values))
 
 
-def test_percentile_of_a_column(tmp_path: Path) -> None:
+PERCENTILE_METHODS = ["aggregate", "ranks"]
+"""QUANTILE_CONT in the monthly query, or by rank in bounded memory (vested.measure.ranks): same numbers."""
+
+
+@pytest.mark.parametrize("method", PERCENTILE_METHODS)
+def test_percentile_of_a_column(tmp_path: Path, method: Percentiles) -> None:
     table = measured(tmp_path, """
         - {id: p90_cost, measure: {dataset: tickets, aggregate: percentile, column: cost, percentile: 90}}
         - {id: p25_score, measure: {dataset: tickets, aggregate: percentile, column: satisfaction, percentile: 25}}
-    """, ["2025-04", "2025-06"])
+    """, ["2025-04", "2025-06"], percentiles=method)
     for month in ("2025-04", "2025-06"):
         rows = matching(month, lambda t: True)
         assert close(table.value("p90_cost", month), quantile_cont([t["cost"] for t in rows], 0.9))
@@ -249,14 +256,15 @@ def test_percentile_of_a_column(tmp_path: Path) -> None:
     assert table.value("p90_cost", "2025-06") == Decimal("118.5")
 
 
-def test_duration_mean_and_p90_in_hours(tmp_path: Path) -> None:
+@pytest.mark.parametrize("method", PERCENTILE_METHODS)
+def test_duration_mean_and_p90_in_hours(tmp_path: Path, method: Percentiles) -> None:
     table = measured(tmp_path, """
         - {id: mean_hours, measure: {dataset: tickets, aggregate: duration, start: opened_at, end: resolved_at}}
         - id: p90_hours
           measure: {dataset: tickets, aggregate: duration, start: opened_at, end: resolved_at, statistic: percentile, percentile: 90}
         - id: max_minutes
           measure: {dataset: tickets, aggregate: duration, start: opened_at, end: resolved_at, statistic: max, duration_unit: minutes}
-    """, ["2025-05", "2025-06"])
+    """, ["2025-05", "2025-06"], percentiles=method)
     for month in ("2025-05", "2025-06"):
         hours = [Fraction(int((t["resolved_at"] - t["opened_at"]).total_seconds()), 3600)
                  for t in matching(month, lambda t: t["resolved_at"] is not None)]
@@ -392,13 +400,14 @@ def test_rolling_three_month_ratio(tmp_path: Path) -> None:
     (1, {"2025-05": ["2025-04", "2025-05"], "2025-06": ["2025-04", "2025-05", "2025-06"], "2025-07": ["2025-07"]}),
     (2, {"2025-05": ["2025-05"], "2025-06": ["2025-05", "2025-06"], "2025-07": ["2025-05", "2025-06", "2025-07"]}),
 ])
-def test_quarter_to_date(tmp_path: Path, fiscal_start: int, covered: dict[str, list[str]]) -> None:
+@pytest.mark.parametrize("method", PERCENTILE_METHODS)
+def test_quarter_to_date(tmp_path: Path, fiscal_start: int, covered: dict[str, list[str]], method: Percentiles) -> None:
     table = measured(tmp_path, """
         - {id: qtd_count, measure: {dataset: tickets, aggregate: count, window: quarter}}
         - {id: qtd_spend, measure: {dataset: tickets, aggregate: sum, column: cost, window: quarter}}
         - {id: qtd_mean_score, measure: {dataset: tickets, aggregate: mean, column: satisfaction, window: quarter}}
         - {id: qtd_median_cost, measure: {dataset: tickets, aggregate: percentile, column: cost, percentile: 50, window: quarter}}
-    """, list(covered), calendar=f"{{start: 2025-01, fiscal_year_start: {fiscal_start}}}")
+    """, list(covered), calendar=f"{{start: 2025-01, fiscal_year_start: {fiscal_start}}}", percentiles=method)
     for month, months in covered.items():
         rows = [t for t in tickets() if month_of(t["opened_at"]) in months]
         scores = [t["satisfaction"] for t in rows if t["satisfaction"] is not None]
@@ -417,39 +426,6 @@ def test_year_to_date_distinct_count_and_rolling_max(tmp_path: Path) -> None:
                                                          if month_of(t["opened_at"]) <= "2025-05" and t["channel"] == "remote"}) == 2
     assert table.value("ytd_stores", "2025-07") == 3
     assert close(table.value("max_cost_2m", "2025-07"), max(t["cost"] for t in tickets() if month_of(t["opened_at"]) >= "2025-06"))
-
-
-# -- time zones ----------------------------------------------------------------------------------
-
-def test_a_month_ends_at_local_midnight(tmp_path: Path) -> None:
-    """T13 opens at 2025-07-01T03:00Z: still June 30 in Chicago, already July in UTC."""
-    metrics = "- {id: opened, measure: {dataset: tickets, aggregate: count}}"
-    chicago = measured(tmp_path, metrics, ["2025-06", "2025-07"], calendar="{start: 2025-01, time_zone: America/Chicago}")
-    utc = measured(tmp_path, metrics, ["2025-06", "2025-07"])
-    for zone, table in (("America/Chicago", chicago), ("UTC", utc)):
-        for month in ("2025-06", "2025-07"):
-            assert table.value("opened", month) == len(matching(month, lambda t: True, zone))
-    utc_june = utc.value("opened", "2025-06")
-    assert utc_june is not None and chicago.value("opened", "2025-06") == utc_june + 1  # T13
-    assert chicago.value("opened", "2025-07") == 1  # T14 only
-
-
-def test_a_date_column_is_already_local(tmp_path: Path) -> None:
-    a = agreement("vested: 1\nid: s\ntitle: S\n" + PARTIES + """\
-calendar: {start: 2025-01, time_zone: Pacific/Auckland}
-datasets:
-  - id: surveys
-    time: answered_on
-    columns: [{name: answered_on, type: date}, {name: score, type: integer}]
-metrics:
-  - {id: mean_score, measure: {dataset: surveys, aggregate: mean, column: score}}
-pricing: []
-""")
-    rows = [("2025-06-01", 4), ("2025-06-30", 2), ("2025-07-01", 5)]
-    path = write_parquet(tmp_path / "s.parquet", {"answered_on": "DATE", "score": "BIGINT"}, rows)
-    table = measure_metrics(a, {"surveys": [path]}, ["2025-06", "2025-07"])
-    assert table.value("mean_score", "2025-06") == 3
-    assert table.value("mean_score", "2025-07") == 5
 
 
 # -- no value ------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import sqlalchemy
 from tests.test_measure_engine import (
     OUTAGE_COLUMNS,
     OUTAGES,
+    PERCENTILE_METHODS,
     RELIEF,
     RELIEF_COLUMNS,
     TICKET_COLUMNS,
@@ -30,13 +31,17 @@ from tests.test_measure_engine import (
     when,
     write_parquet,
 )
+from tests.test_measure_months import DST_EVENTS, DST_ROWS, EVENT_COLUMNS, check_dst_months, dst_agreement
+from vested.core.model import Agreement
 from vested.measure import MetricTable, measure_metrics, measure_metrics_sql
+from vested.measure.engine import Percentiles
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_TYPES = {"DOUBLE": "DOUBLE PRECISION"}
 
 DATA: dict[str, tuple[dict[str, str], list[tuple[Any, ...]]]] = {
-    "tickets": (TICKET_COLUMNS, TICKETS), "outages": (OUTAGE_COLUMNS, OUTAGES), "relief": (RELIEF_COLUMNS, RELIEF)}
+    "tickets": (TICKET_COLUMNS, TICKETS), "outages": (OUTAGE_COLUMNS, OUTAGES), "relief": (RELIEF_COLUMNS, RELIEF),
+    "events": (EVENT_COLUMNS, DST_ROWS)}
 
 METRICS = """
 - {id: phone, measure: {dataset: tickets, aggregate: count, where: {channel: phone, satisfaction: {at_least: 4}}}}
@@ -120,20 +125,25 @@ def create_table(connection: sqlalchemy.Connection, table: str, columns: dict[st
 
 
 def on_both(tmp_path: Path, server: sqlalchemy.Engine, schema: str, metrics: str, months: list[str],
-            calendar: str = "{start: 2025-01}") -> tuple[MetricTable, MetricTable]:
-    a = agreement_with(metrics, calendar)
+            calendar: str = "{start: 2025-01}", *, percentiles: Percentiles = "auto",
+            a: Agreement | None = None) -> tuple[MetricTable, MetricTable]:
+    a = a if a is not None else agreement_with(metrics, calendar)
     files = {d: [write_parquet(tmp_path / f"{d}.parquet", columns, rows)] for d, (columns, rows) in DATA.items()}
-    duck = measure_metrics(a, files, months)
-    pg = measure_metrics_sql(a, server, {d: f"{schema}.{d}" for d in DATA}, months)
+    duck = measure_metrics(a, files, months, percentiles=percentiles)
+    pg = measure_metrics_sql(a, server, {d: f"{schema}.{d}" for d in DATA}, months, percentiles=percentiles)
     return duck, pg
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("method", PERCENTILE_METHODS)
 @pytest.mark.parametrize("calendar", ["{start: 2025-01}", "{start: 2025-01, time_zone: America/Chicago, fiscal_year_start: 2}"])
-def test_postgres_gives_the_same_numbers_as_duckdb(tmp_path: Path, server: sqlalchemy.Engine, schema: str, calendar: str) -> None:
-    duck, pg = on_both(tmp_path, server, schema, METRICS, MONTHS, calendar)
+def test_postgres_gives_the_same_numbers_as_duckdb(tmp_path: Path, server: sqlalchemy.Engine, schema: str, calendar: str,
+                                                   method: Percentiles) -> None:
+    duck, pg = on_both(tmp_path, server, schema, METRICS, MONTHS, calendar, percentiles=method)
     assert pg.values == duck.values
     assert pg.notes == duck.notes
+    if method == "ranks":  # and by rank the same numbers as by the engines' own percentile aggregates
+        assert pg.values == on_both(tmp_path, server, schema, METRICS, MONTHS, calendar, percentiles="aggregate")[1].values
     values = [v for by_month in pg.values.values() for v in by_month.values()]
     assert sum(v is not None for v in values) > len(values) // 2  # not equal by being empty
     zone = "America/Chicago" if "Chicago" in calendar else "UTC"
@@ -141,6 +151,17 @@ def test_postgres_gives_the_same_numbers_as_duckdb(tmp_path: Path, server: sqlal
                                                         and (t["satisfaction"] or 0) >= 4, zone))
     assert pg.value("onsite_fcr", "2025-05") is None and pg.reason("onsite_fcr", "2025-05") is not None
     assert pg.value("spend", "2025-03") is None  # no tickets in March
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("method", PERCENTILE_METHODS)
+def test_months_across_daylight_saving_time_match_duckdb(tmp_path: Path, server: sqlalchemy.Engine, schema: str,
+                                                         method: Percentiles) -> None:
+    months = ["2024-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-10", "2025-11", "2025-12"]
+    duck, pg = on_both(tmp_path, server, schema, "", months, percentiles=method, a=dst_agreement())
+    check_dst_months(pg)
+    assert pg.values == duck.values
+    assert len(DST_EVENTS) == sum(int(pg.value("events", m) or 0) for m in months)
 
 
 @pytest.mark.postgres

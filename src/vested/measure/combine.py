@@ -6,11 +6,14 @@ PostgreSQL finish the same partials the same way. Values are ``Decimal``:
 * counts, sums and means of integer or DECIMAL columns, ratios of them, durations and availability
   are exact: durations are whole microseconds (an integer in DuckDB, NUMERIC in PostgreSQL), and a
   division keeps 28 significant digits;
-* a value that went through floating point in SQL — a percentile (``quantile_cont`` interpolates in
-  DOUBLE), anything over a DOUBLE column (a sum or mean of ``number`` values stored as DOUBLE) — is
-  converted with ``repr`` and rounded to :data:`APPROXIMATE_DIGITS` significant digits: far below the
-  noise of float arithmetic (summation order differs between engines and runs), far above any
-  precision a measurement has.
+* a value that went through floating point in SQL — a percentile by ``quantile_cont`` (it
+  interpolates in DOUBLE), anything over a DOUBLE column (a sum or mean of ``number`` values stored
+  as DOUBLE) — is converted with ``repr`` and rounded to :data:`APPROXIMATE_DIGITS` significant
+  digits: far below the noise of float arithmetic (summation order differs between engines and
+  runs), far above any precision a measurement has;
+* a percentile by rank (:mod:`vested.measure.ranks`) is interpolated here, exactly, between the
+  two values the query found, and then rounded like a ``quantile_cont`` one, so the two methods
+  give the same numbers.
 
 A month without a value gets ``None`` and a :class:`Note` that says why (no data, no matching
 rows, a zero denominator); the table turns notes into diagnostics (warnings).
@@ -20,12 +23,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal, localcontext
 from typing import Any
 
 from vested.core.diagnostics import Diagnostic, warning
 from vested.core.periods import month_bounds
-from vested.measure.plan import MetricPlan, Plan
+from vested.measure.plan import MetricPlan, Plan, is_percentile
+from vested.measure.ranks import fraction_of
 
 APPROXIMATE_DIGITS = 12
 UNIT_MICROSECONDS = {"seconds": Decimal(10**6), "minutes": Decimal(60 * 10**6), "hours": Decimal(3600 * 10**6),
@@ -107,7 +111,7 @@ class _Finish:
     def value(self) -> Decimal | None:
         measure = self.metric.measure
         self.window = self.plan.window(measure, self.month)
-        self.approximate = measure.aggregate == "percentile" or (measure.aggregate == "duration" and measure.statistic == "percentile")
+        self.approximate = is_percentile(measure)
         if measure.aggregate != "availability" and not self.has_rows():
             return None
         if measure.aggregate == "availability":
@@ -187,11 +191,26 @@ class _Finish:
         if statistic == "mean":
             count = self.total("n")
             return None if self.nothing(count == 0) else _divide(_divide(self.total("s"), count), unit)
+        if "low" in self.metric.parts:
+            found = self.by_rank()
+            return None if found is None else _divide(found, unit)
         values = self.parts("v")
         if self.nothing(not values):
             return None
         pick = min if statistic == "min" else max
         return _divide(pick(values) if statistic in ("min", "max") else values[0], unit)
+
+    def by_rank(self) -> Decimal | None:
+        """A percentile from the values at ranks ⌊q (n − 1)⌋ and ⌈q (n − 1)⌉: linear interpolation, as quantile_cont."""
+        count, low, high = self.parts("n"), self.parts("low"), self.parts("high")
+        if self.nothing(not count or not low or not high):
+            return None
+        percentile = self.metric.measure.percentile
+        assert percentile is not None
+        with localcontext(Context(prec=28)):
+            rank = fraction_of(percentile) * (count[0] - 1)
+            share = rank - rank.to_integral_value(rounding=ROUND_FLOOR)
+            return low[0] + share * (high[0] - low[0])
 
     def nothing(self, empty: bool) -> bool:
         if empty:

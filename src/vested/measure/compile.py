@@ -2,13 +2,16 @@
 
 ``compile_plan(agreement, months, relations)`` turns every metric's :class:`~vested.core.measures.Measure`
 into aggregate columns (``COUNT(*) FILTER (WHERE ...)``, ``SUM``, ``PERCENTILE_CONT``, ...) of one
-query per dataset grouped by the local month label, so a year of metrics over tickets is one scan.
-The queries return *per-month partials* (a count, a sum, a numerator and a denominator, downtime
-hours); :mod:`vested.measure.combine` adds them up over each metric's window (quarter or year to date,
-the last N months) and finishes the value. Aggregates that do not add up across months (a percentile,
-a distinct count) with a window wider than one month get a second query that joins each row to the
-windows it belongs to and groups by the month measured. Availability gets its own query, because an
-outage spanning two months counts in both: rows are joined to the month bounds and clipped to them.
+query per dataset grouped by the local month, so a year of metrics over tickets is one scan.
+A row's local month is a comparison with the instants where the months start (:mod:`.months`),
+not a time zone conversion per row. The queries return *per-month partials* (a count, a sum, a
+numerator and a denominator, downtime hours); :mod:`vested.measure.combine` adds them up over each
+metric's window (quarter or year to date, the last N months) and finishes the value. Aggregates
+that do not add up across months (a percentile, a distinct count) with a window wider than one
+month get a second query that joins each row to the windows it belongs to and groups by the month
+measured. Percentiles over the datasets asked for get a query by rank instead (:mod:`.ranks`:
+bounded memory). Availability gets its own query, because an outage spanning two months counts in
+both: rows are joined to the month bounds and clipped to them.
 
 The result is a :class:`~vested.measure.plan.Plan` of sqlglot trees; ``Query.sql("duckdb")`` and
 ``Query.sql("postgres")`` render them.
@@ -16,45 +19,46 @@ The result is a :class:`~vested.measure.plan.Plan` of sqlglot trees; ``Query.sql
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlglot import exp
 
 from vested.core.measures import Dataset, Exclusion, Measure
 from vested.core.model import Agreement
-from vested.core.periods import month_bounds, months_between, months_to_date, parse_month
+from vested.core.periods import months_between, months_to_date, parse_month
 from vested.measure.fragments import (
     MeasureError,
     aliased,
     all_of,
     column,
-    date_literal,
     empty_relation,
     filtered,
     instant,
     instant_literal,
     local,
     microseconds_between,
-    month_label,
-    month_start,
-    month_start_literal,
     where_condition,
 )
-from vested.measure.plan import MetricPlan, Plan, Query
+from vested.measure.months import LocalMonths, local_bounds
+from vested.measure.plan import MetricPlan, Plan, Query, is_percentile
+from vested.measure.ranks import Ranking, fraction_of, ranks_query, windows_table
 
 ROW_BASED = {"count_distinct", "percentile"}
 """Aggregates that cannot be added up across months: a wider window is computed from the rows."""
 
 
-def compile_plan(agreement: Agreement, months: Sequence[str], relations: Mapping[str, exp.Expr]) -> Plan:
+def compile_plan(agreement: Agreement, months: Sequence[str], relations: Mapping[str, exp.Expr], *,
+                 ranked: Collection[str] = ()) -> Plan:
     """The plan measuring every metric with a ``measure:`` for ``months`` (labels ``YYYY-MM``).
 
     ``relations`` gives, for each dataset id, what to read (``parquet_relation``, ``table_relation``
     or ``empty_relation`` from :mod:`vested.measure.fragments`); a dataset without one reads as empty.
+    Percentiles over the datasets in ``ranked`` are computed by rank (:mod:`vested.measure.ranks`,
+    memory bounded by the distinct values), the others by the engine's ``QUANTILE_CONT`` /
+    ``PERCENTILE_CONT`` (faster, but holding every value in memory); both give the same numbers.
     """
     wanted = _month_labels(months)
     calendar = agreement.calendar
@@ -68,7 +72,7 @@ def compile_plan(agreement: Agreement, months: Sequence[str], relations: Mapping
     reach = {first for month in wanted for _, _, measure in measured
              for first in months_to_date(month, measure.window, fiscal_year_start)[:1]}
     span = tuple(months_between(min(reach | set(wanted)), wanted[-1]))
-    context = _Context(agreement, relations, time_zone, zone, span, tuple(wanted), fiscal_year_start)
+    context = _Context(agreement, relations, time_zone, zone, span, tuple(wanted), fiscal_year_start, frozenset(ranked))
     queries: list[Query] = []
     plans: list[MetricPlan] = []
     for dataset_id in dict.fromkeys(measure.dataset for _, _, measure in measured):
@@ -117,13 +121,11 @@ class _Context:
     span: tuple[str, ...]
     months: tuple[str, ...]
     fiscal_year_start: int
+    ranked: frozenset[str] = frozenset()
 
     def bounds(self, month: str) -> tuple[datetime, datetime]:
         """The UTC instants where the local month starts and the next one starts."""
-        first, after = month_bounds(month)
-        start = datetime(first.year, first.month, 1, tzinfo=self.zone).astimezone(UTC)
-        end = datetime(after.year, after.month, 1, tzinfo=self.zone).astimezone(UTC)
-        return start, end
+        return local_bounds(month, self.zone)
 
     def relation(self, dataset: Dataset) -> exp.Expr:
         relation = self.relations.get(dataset.id)
@@ -155,10 +157,12 @@ class _DatasetCompiler:
         self.context = context
         self.dataset = dataset
         self.flags: dict[str, tuple[str, exp.Expr]] = {}
+        self.local = LocalMonths(dataset, context.time_zone, context.zone, context.span, context.months, context.fiscal_year_start)
 
     def compile(self, group: list[tuple[int, str, Measure]]) -> tuple[list[Query], list[MetricPlan]]:
         monthly = _Columns()
         windowed: dict[str, _Columns] = {}
+        rankings: dict[tuple[str, str, str], Ranking] = {}
         available = _Columns()
         plans: list[MetricPlan] = []
         for index, metric_id, measure in group:
@@ -168,6 +172,15 @@ class _DatasetCompiler:
                 parts = self.availability_parts(measure, keep, path)
                 plans.append(MetricPlan(metric_id, index, measure, f"{self.dataset.id}:availability",
                                         {role: available.add(e) for role, e in parts.items()}))
+                continue
+            if is_percentile(measure) and self.dataset.id in self.context.ranked:
+                # Several percentiles of the same values over the same rows and window share one histogram.
+                value = self.measured_value(measure, path)
+                same = (str(measure.window), value.sql(), keep.sql() if keep is not None else "")
+                ranking = rankings.setdefault(same, Ranking(value, keep, measure.window))
+                assert measure.percentile is not None
+                plans.append(MetricPlan(metric_id, index, measure, f"{self.dataset.id}:ranks:{list(rankings).index(same)}",
+                                        ranking.ask(fraction_of(measure.percentile)), from_rows=True))
                 continue
             parts = self.row_parts(measure, keep, path)
             wide = measure.window != "period" and _row_based(measure)
@@ -185,6 +198,10 @@ class _DatasetCompiler:
         for key, columns in windowed.items():
             window: str | int = int(key) if key.isdigit() else key
             queries.append(self.window_query(f"{self.dataset.id}:window:{key}", window, columns))
+        for number, ranking in enumerate(rankings.values()):
+            windows = None if ranking.window == "period" else windows_table(self.local.window_pairs(ranking.window))
+            queries.append(ranks_query(f"{self.dataset.id}:ranks:{number}", self.dataset.id, self.rows(), ranking,
+                                       windows=windows, label=self.local.label_of))
         if available.aliases:
             queries.append(self.availability_query(available))
         return queries, plans
@@ -228,7 +245,7 @@ class _DatasetCompiler:
         start_col, end_col = (relief.column(n) for n in exclusion.during)
         if start_col is None or end_col is None:
             raise MeasureError(f"`during` needs two columns of {relief.id!r}", "", (*path, "during"))
-        row_time = self.time_instant("t")
+        row_time = self.local.instant("t")
         starts = instant(column(start_col.name, "x"), start_col.type, self.context.time_zone)
         ends = instant(column(end_col.name, "x"), end_col.type, self.context.time_zone)
         # A relief event without an end is still going on.
@@ -237,11 +254,6 @@ class _DatasetCompiler:
                                        exp.LT(this=row_time.copy(), expression=ends)), copy=False))
         subquery = exp.select(exp.Literal.number(1)).from_(source).where(exp.and_(*tests))
         return exp.Exists(this=subquery)
-
-    def time_instant(self, table: str) -> exp.Expr:
-        time_col = self.dataset.column(self.dataset.time)
-        kind = time_col.type if time_col is not None else "timestamp"
-        return instant(column(self.dataset.time, table), kind, self.context.time_zone)
 
     # -- aggregates ------------------------------------------------------------------------------
 
@@ -255,14 +267,8 @@ class _DatasetCompiler:
             return {role: self.tally(tally.aggregate, tally.column, all_of(keep, where_condition(
                         tally.where, self.dataset, "r", (*path, role, "where"))), (*path, role))
                     for role, tally in (("num", measure.numerator), ("den", measure.denominator))}
-        if kind == "duration":
-            assert measure.start is not None and measure.end is not None
-            value = microseconds_between(self.column_of(measure.start, (*path, "start")), self.column_of(measure.end, (*path, "end")))
-            statistic: str = measure.statistic
-        else:
-            assert measure.column is not None
-            value = self.column_of(measure.column, (*path, "column"))
-            statistic = kind
+        value = self.measured_value(measure, path)
+        statistic = measure.statistic if kind == "duration" else kind
         if statistic == "count_distinct":
             return {"v": filtered(exp.Count(this=exp.Distinct(expressions=[value])), keep)}
         if statistic == "sum":
@@ -272,9 +278,17 @@ class _DatasetCompiler:
         if statistic in ("min", "max"):
             return {"v": filtered((exp.Min if statistic == "min" else exp.Max)(this=value), keep)}
         assert measure.percentile is not None
-        fraction = format(Decimal(measure.percentile) / 100, "f")
+        fraction = format(fraction_of(measure.percentile), "f")
         as_double = exp.cast(value, exp.DataType.build("DOUBLE"))
         return {"v": filtered(exp.PercentileCont(this=as_double, expression=exp.Literal.number(fraction)), keep)}
+
+    def measured_value(self, measure: Measure, path: tuple[str | int, ...]) -> exp.Expr:
+        """What a single-column measure aggregates: its column, or a duration in whole microseconds."""
+        if measure.aggregate == "duration":
+            assert measure.start is not None and measure.end is not None
+            return microseconds_between(self.column_of(measure.start, (*path, "start")), self.column_of(measure.end, (*path, "end")))
+        assert measure.column is not None
+        return self.column_of(measure.column, (*path, "column"))
 
     def tally(self, aggregate: str, name: str | None, condition: exp.Expr | None, path: tuple[str | int, ...]) -> exp.Expr:
         if aggregate == "count":
@@ -313,40 +327,23 @@ class _DatasetCompiler:
         select = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("t")), *extra, *flags)
         return select.from_(aliased(self.context.relation(self.dataset), "t")).where(where).subquery("r")
 
-    def in_span(self) -> exp.Expr:
-        first, last = self.context.span[0], self.context.span[-1]
-        time_col = self.dataset.column(self.dataset.time)
-        if time_col is not None and time_col.type == "date":
-            day = column(self.dataset.time, "t")
-            return exp.and_(exp.GTE(this=day, expression=date_literal(month_bounds(first)[0])),
-                            exp.LT(this=day.copy(), expression=date_literal(month_bounds(last)[1])))
-        value = self.time_instant("t")
-        return exp.and_(exp.GTE(this=value, expression=instant_literal(self.context.bounds(first)[0])),
-                        exp.LT(this=value.copy(), expression=instant_literal(self.context.bounds(last)[1])))
-
-    def labelled(self) -> exp.Expr:
-        time_col = self.dataset.column(self.dataset.time)
-        if time_col is None:
-            raise MeasureError(f"time column {self.dataset.time!r} is not a column of {self.dataset.id!r}", "",
-                               ("datasets", self.dataset.id, "time"))
-        start = month_start(column(self.dataset.time, "t"), time_col.type, self.context.time_zone)
-        return exp.alias_(start, exp.to_identifier("__month"))
+    def rows(self) -> exp.Subquery:
+        """The dataset's rows in the span with their local month (``__month``), as ``r``."""
+        return self.inner([self.local.labelled()], self.local.in_span())
 
     def monthly_query(self, columns: _Columns) -> Query:
         """Per local month: the number of rows, then every partial aggregate."""
-        inner = self.inner([self.labelled()], self.in_span())
+        inner = self.rows()
         month = local("__month", "r")
         rows = exp.alias_(exp.Count(this=exp.Star()), "rows")
-        select = (exp.select(exp.alias_(month_label(month), "month"), rows, *columns.select_list())
+        select = (exp.select(exp.alias_(self.local.label_of(month), "month"), rows, *columns.select_list())
                   .from_(inner).group_by(month.copy()))
         return Query(self.dataset.id, self.dataset.id, "months", select, ("month", "rows", *columns.aliases.values()))
 
     def window_query(self, name: str, window: str | int, columns: _Columns) -> Query:
         """Per month measured: the aggregates over all rows of its window (each row joins every window it is in)."""
-        pairs = [(month_start_literal(m), exp.Literal.string(target)) for target in self.context.months
-                 for m in months_to_date(target, window, self.context.fiscal_year_start)]
-        windows = exp.values(pairs, alias="w", columns=["month", "target"])
-        inner = self.inner([self.labelled()], self.in_span())
+        windows = windows_table(self.local.window_pairs(window))
+        inner = self.rows()
         target = local("target", "w")
         select = (exp.select(exp.alias_(target, "month"), *columns.select_list()).from_(inner)
                   .join(windows, on=exp.EQ(this=local("__month", "r"), expression=local("month", "w")))
@@ -393,4 +390,4 @@ class _DatasetCompiler:
 
 
 def _row_based(measure: Measure) -> bool:
-    return measure.aggregate in ROW_BASED or (measure.aggregate == "duration" and measure.statistic == "percentile")
+    return measure.aggregate in ROW_BASED or is_percentile(measure)

@@ -66,16 +66,48 @@ def instant(value: exp.Expr, column_type: str, time_zone: str) -> exp.Expr:
     return exp.cast(value, exp.DataType.build("TIMESTAMPTZ"))
 
 
-def month_start(value: exp.Expr, column_type: str, time_zone: str) -> exp.Expr:
-    """The local month a row falls in, as the TIMESTAMP of its first instant (a date is already local).
+def month_start(value: exp.Expr) -> exp.Expr:
+    """The month a date falls in, as the TIMESTAMP of its first day (a date is already local).
 
     Rows are grouped by this (a cheap truncation); only the groups are formatted as labels.
     """
-    if column_type == "date":
-        local_time: exp.Expr = exp.cast(value, exp.DataType.build("TIMESTAMP"))
-    else:
-        local_time = exp.AtTimeZone(this=exp.cast(value, exp.DataType.build("TIMESTAMPTZ")), zone=exp.Literal.string(time_zone))
-    return exp.TimestampTrunc(this=local_time, unit=exp.var("MONTH"))
+    return exp.TimestampTrunc(this=exp.cast(value, exp.DataType.build("TIMESTAMP")), unit=exp.var("MONTH"))
+
+
+LINEAR_MONTHS = 12
+"""Months a month CASE tests one after the other; a longer span is halved (a binary search)."""
+
+
+def month_number(label: str) -> int:
+    """A month label as the integer YYYYMM (2025-06 -> 202506): rows are grouped by it, cheaper than by text."""
+    return int(label.replace("-", ""))
+
+
+def month_case(value: exp.Expr, months: Sequence[tuple[str, exp.Expr]]) -> exp.Expr:
+    """The month ``value`` falls in, as YYYYMM: ``months`` are (label, where the next month starts), in order.
+
+    ``CASE WHEN value < <end of the first month> THEN 202501 WHEN ... END``: a comparison with
+    instants worked out beforehand (in the agreement's time zone, with zoneinfo) instead of a time
+    zone conversion of every row, which costs DuckDB more than all the aggregates together. A value
+    at or after the last end is NULL; the caller keeps values before the first month out (the span
+    filter). Up to :data:`LINEAR_MONTHS` months the tests run in order; a longer span is split in
+    halves (``CASE WHEN value < <middle> THEN <first half> ELSE <second half> END``), so a row costs
+    about log2(months) comparisons however many years are measured.
+    """
+    if len(months) <= LINEAR_MONTHS:
+        whens = [exp.If(this=exp.LT(this=value.copy(), expression=end.copy()), true=exp.Literal.number(month_number(label)))
+                 for label, end in months]
+        return exp.Case(ifs=whens)
+    half = len(months) // 2
+    first, second = months[:half], months[half:]
+    return exp.Case(ifs=[exp.If(this=exp.LT(this=value.copy(), expression=first[-1][1].copy()), true=month_case(value, first))],
+                    default=month_case(value, second))
+
+
+def month_names(value: exp.Expr, labels: Sequence[str]) -> exp.Expr:
+    """``CASE value WHEN 202501 THEN '2025-01' ... END``: the label of a YYYYMM (run once per group, not per row)."""
+    return exp.Case(this=value, ifs=[exp.If(this=exp.Literal.number(month_number(label)), true=exp.Literal.string(label))
+                                     for label in labels])
 
 
 def month_label(value: exp.Expr) -> exp.Expr:

@@ -16,7 +16,7 @@ from vested.core.measures import Measure
 from vested.core.periods import months_to_date
 from vested.measure.fragments import for_dialect
 
-QueryKind = Literal["months", "windows", "availability"]
+QueryKind = Literal["months", "windows", "ranks", "availability"]
 
 
 @dataclass(frozen=True)
@@ -67,3 +67,8 @@ class Plan:
 
     def query(self, name: str) -> Query:
         return next(q for q in self.queries if q.name == name)
+
+
+def is_percentile(measure: Measure) -> bool:
+    """A percentile of a column or of a duration."""
+    return measure.aggregate == "percentile" or (measure.aggregate == "duration" and measure.statistic == "percentile")
