@@ -274,3 +274,26 @@ def test_measured_from_the_generated_files_the_metrics_tell_the_story(tmp_path: 
                     assert measured is not None and abs(measured - Decimal(repr(value))) < Decimal("0.0001"), (metric, month)
         if "onsite_visits" in table.values:
             assert table.value("onsite_visits", "2025-10") < table.value("onsite_visits", "2025-05") / 2  # type: ignore[operator]
+
+
+def test_a_write_that_fails_midway_leaves_the_files_as_they_were(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each CSV file is replaced whole or not at all: a later `vested demo` never ingests half a file."""
+    import vested.demo_data
+
+    paths = write_helpdesk_csv(tmp_path, seed=7, months=2, stores=20)
+    before = {name: path.read_bytes() for name, path in paths.items()}
+    written = 0
+    real = vested.demo_data._csv
+
+    def failing(value: Any) -> str:
+        nonlocal written
+        written += 1
+        if written > 50:
+            raise OSError(28, "No space left on device")
+        return real(value)
+
+    monkeypatch.setattr(vested.demo_data, "_csv", failing)
+    with pytest.raises(OSError, match="No space left"):
+        write_helpdesk_csv(tmp_path, seed=8, months=2, stores=20)
+    assert {name: path.read_bytes() for name, path in paths.items()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in paths.values())  # no temporary file left

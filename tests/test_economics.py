@@ -119,7 +119,8 @@ def test_npv_discounts_every_month_at_the_monthly_rate_from_the_first() -> None:
     expected = sum((D(m) / D("1.01") ** k for k, m in enumerate([140, 140, 180, 180], start=1)), D(0))
     assert abs(e.supplier_npv - expected) < D("0.005")
     assert e.supplier_npv == npv(e.monthly_rate, [140, 140, 180, 180], "excel")
-    assert "(1 + ≈12.6825%)^(1/12) − 1 = ≈1% a month" in e.npv_convention
+    # the monthly rate is 1% to all 40 working digits: exact, no "≈" (the annual rate is cut for display)
+    assert "(1 + ≈12.6825%)^(1/12) − 1 = 1% a month" in e.npv_convention
     assert "month k (k = 1 for the first month) is discounted k months" in e.npv_convention
 
 
@@ -378,3 +379,20 @@ def render(renderable: Any) -> str:
     console = Console(width=240, record=True)
     console.print(renderable)
     return console.export_text()
+
+
+def test_agreements_in_different_currencies_are_not_compared(tmp_path: Path) -> None:
+    # 350 euros a month against 100 dollars plus 10 a job: the NPVs cannot be subtracted without a rate.
+    task = write(tmp_path, "task.yaml", TASK_BASED_TEXT)
+    euros = minimal("- {id: fee, type: fixed_fee, amount: 350}", extra="policy: {currency: EUR}\n")
+    fee = write(tmp_path, "fee.yaml", euros)
+    s = write(tmp_path, "scenario.yaml", TINY + "status_quo: task.yaml\n")
+    report = compare_files(task, fee, s)
+    assert report.comparison is None
+    (d,) = report.diagnostics
+    assert d.code == "currency" and d.is_error and "EUR" in d.message and "USD" in d.message
+    assert d.location is not None and d.location.file == str(fee)
+    assert d.location.line == euros.splitlines().index("policy: {currency: EUR}") + 1
+    # the status quo in another currency is located in the status quo
+    (d,) = compare_files(fee, fee, s).diagnostics
+    assert d.code == "currency" and d.location is not None and d.location.file == str(task)

@@ -116,7 +116,8 @@ def test_a_clean_csv_becomes_a_typed_batch_with_its_provenance(tmp_path: Path) -
     assert (m["rows"], m["quarantined"], m["who"]) == (3, 0, "alice")
     assert m["ingested_at"] == "2025-07-01T09:00:00.000000+00:00"
     assert m["data_sha256"] == hashlib.sha256(batch.data_file.read_bytes()).hexdigest()
-    assert m["time_range"] == ["2025-06-01T08:00:00+00:00", "2025-06-02T07:30:00+00:00"]  # T2: 09:30 at +02:00
+    # the UTC instants, in one form (microseconds and offset always written); T2: 09:30 at +02:00
+    assert m["time_range"] == ["2025-06-01T08:00:00.000000+00:00", "2025-06-02T07:30:00.000000+00:00"]
 
     with duckdb.connect() as con:
         types = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('{batch.data_file}'))")
@@ -178,6 +179,10 @@ def test_a_file_that_is_not_csv_parquet_or_jsonl_is_refused(tmp_path: Path) -> N
     ("satisfaction", "4,5", "number", "'4,5' is not a number"),
     ("satisfaction", "nan", "number", "'nan' is not a number"),
     ("satisfaction", "5.01", "maximum", "5.01 is above the maximum 5"),
+    # DECIMAL(38,9): a value is refused, never rounded or called "not a number" (1e29 has 30 digits before the point)
+    ("satisfaction", "1e29", "number-range", "'1e29' is out of range"),
+    ("satisfaction", "4.0000000001", "number-places", "'4.0000000001' has more than 9 decimal places"),
+    ("satisfaction", "25e-10", "number-places", "'25e-10' has more than 9 decimal places"),  # 0.0000000025: 10 places
     ("day", "2025-06-31", "date", "'2025-06-31' is not a date"),
     ("day", "01/06/2025", "date", "'01/06/2025' is not a date"),
 ])
@@ -370,6 +375,40 @@ def test_a_fixed_quarantine_file_can_be_ingested_afterwards(tmp_path: Path) -> N
     fixed = write(tmp_path, "fixed.csv", HEADER, *(row(**{**{k: v for k, v in r.items() if k != "error"}, "store": "3"}) for r in rows))
     report = ingest(project, fixed)
     assert report.ok and report.rows_ingested == 1 and len(project.batches("tickets")) == 2
+
+
+def test_a_batch_that_cannot_be_written_leaves_no_quarantine_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bad rows are set aside only together with the good rows: a failed batch write leaves neither."""
+    import vested.ingest.pipeline
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(vested.ingest.pipeline, "write_batch", full_disk)
+    quarantine = tmp_path / "bad.csv"
+    project = project_in(tmp_path)
+    with pytest.raises(OSError, match="No space left"):
+        ingest(project, write(tmp_path, "t.csv", HEADER, row(), row(ticket_id="T2", store="0")), quarantine=quarantine)
+    assert not quarantine.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".bad.csv")] == []  # no temporary file either
+    assert project.batches("tickets") == []
+
+
+# -- numbers: stored exactly, with up to 9 decimal places ------------------------------------------------------
+
+
+def test_numbers_are_stored_exactly_when_they_fit(tmp_path: Path) -> None:
+    """Trailing zeros and exponents are fine when the value itself has at most 9 places: nothing is rounded."""
+    project = project_in(tmp_path)
+    path = write(tmp_path, "t.csv", HEADER, row(satisfaction="4.500000000000"),  # 13 written, 1 needed
+                 row(ticket_id="T2", satisfaction="1.000000001"),                  # exactly 9
+                 row(ticket_id="T3", satisfaction="3000000000e-9"),                # 3: the zeros cancel the exponent
+                 row(ticket_id="T4", satisfaction="0.5E+1"))                       # 5
+    report = ingest(project, path)
+    assert report.ok, format_diagnostics(report.diagnostics())
+    [batch] = project.batches("tickets")
+    stored = [r[6] for r in parquet_rows(batch.data_file)]
+    assert stored == [Decimal("4.5"), Decimal("1.000000001"), Decimal(3), Decimal(5)]
 
 
 # -- JSON Lines and Parquet ------------------------------------------------------------------------------------

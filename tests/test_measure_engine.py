@@ -329,6 +329,47 @@ def test_a_month_without_outages_is_fully_available(tmp_path: Path) -> None:
     assert table.value("uptime", "2025-03") == 100
 
 
+ROUND_THE_CLOCK = """
+- id: uptime
+  measure:
+    dataset: outages
+    aggregate: availability
+    availability: {start: starts_at, end: ends_at, units: 1, hours_per_day: 24}
+    scale: 100
+"""
+CHICAGO = "{start: 2025-01, time_zone: America/Chicago}"
+
+
+def test_round_the_clock_availability_counts_the_real_hours_of_a_month_that_moves_the_clocks(tmp_path: Path) -> None:
+    """In Chicago, March 2025 has 743 hours (clocks forward on the 9th) and November 721 (back on the 2nd).
+
+    An outage over the whole local month leaves nothing available: 0%, not 1 − 743/744 (0.134%) or
+    1 − 721/720 (−0.139%), which is what 31 × 24 or 30 × 24 scheduled hours would give.
+    """
+    whole_months = [("O1", "unplanned", "2025-03-01T06:00:00Z", "2025-04-01T05:00:00Z"),  # local midnight to midnight
+                    ("O2", "unplanned", "2025-11-01T05:00:00Z", "2025-12-01T06:00:00Z")]
+    table = measured(tmp_path, ROUND_THE_CLOCK, ["2025-03", "2025-11"], calendar=CHICAGO,
+                     data={"tickets": (TICKET_COLUMNS, TICKETS), "outages": (OUTAGE_COLUMNS, whole_months)})
+    assert table.value("uptime", "2025-03") == 0
+    assert table.value("uptime", "2025-11") == 0
+    ten_hours = [("O1", "unplanned", "2025-03-12T10:00:00Z", "2025-03-12T20:00:00Z")]
+    table = measured(tmp_path, ROUND_THE_CLOCK, ["2025-03"], calendar=CHICAGO,
+                     data={"tickets": (TICKET_COLUMNS, TICKETS), "outages": (OUTAGE_COLUMNS, ten_hours)})
+    assert close(table.value("uptime", "2025-03"), (1 - Fraction(10, 743)) * 100)
+
+
+def test_downtime_beyond_the_scheduled_hours_holds_availability_at_zero_and_says_so(tmp_path: Path) -> None:
+    """Trading hours (14 a day): June has 30 × 14 = 420 scheduled hours; an outage row over all 720 hours of
+    June is more than that (rows should cover scheduled time only). Availability is 0%, not 1 − 720/420."""
+    metric = ROUND_THE_CLOCK.replace("hours_per_day: 24", "hours_per_day: 14")
+    june = [("O1", "unplanned", "2025-06-01T00:00:00Z", "2025-07-01T00:00:00Z")]
+    table = measured(tmp_path, metric, ["2025-06"],
+                     data={"tickets": (TICKET_COLUMNS, TICKETS), "outages": (OUTAGE_COLUMNS, june)})
+    assert table.value("uptime", "2025-06") == 0
+    [note] = [n for n in table.notes if n.code == "downtime-beyond-schedule"]
+    assert note.month == "2025-06" and not note.blank and "scheduled time only" in note.hint
+
+
 # -- exclusions ----------------------------------------------------------------------------------
 
 RELIEF_COLUMNS = {"ticket_id": "TEXT", "store": "TEXT", "reason": "TEXT", "starts_at": "TIMESTAMPTZ", "ends_at": "TIMESTAMPTZ"}

@@ -840,3 +840,83 @@ def test_the_demo_runs_again_in_the_same_folder(tmp_path: Path) -> None:
     again = vested("demo", "--out", tmp_path / "story", "--json")
     assert again.exit_code == 0, again.stdout[-2000:]
     assert json.loads(again.stdout)["contracts"] == first["contracts"]
+
+
+def test_the_demo_shows_the_same_comparison_in_the_terminal_and_as_json(tmp_path: Path) -> None:
+    """Month by month, what Acme paid under each contract and the difference; the totals; in both renderings."""
+    data = as_json("demo", "--out", tmp_path / "story")
+    task, vested_contract = data["contracts"]
+    assert (task["file"], vested_contract["file"]) == ("examples/helpdesk/task-based.yaml", "examples/helpdesk/vested.yaml")
+    for row in data["months"]:
+        a, b = Decimal(task["paid"][row["month"]]), Decimal(vested_contract["paid"][row["month"]])
+        assert row["paid"] == {task["agreement"]: str(a), vested_contract["agreement"]: str(b)}
+        assert Decimal(row["difference"]) == b - a
+    totals = [sum(map(Decimal, c["paid"].values()), Decimal(0)) for c in (task, vested_contract)]
+    assert [Decimal(c["total"]) for c in (task, vested_contract)] == totals
+    assert Decimal(data["total_difference"]) == totals[1] - totals[0]
+
+    text = ok("demo", "--out", tmp_path / "story").stdout
+    total_row = next(line for line in text.splitlines() if "total" in line and "│" in line)
+    cells = [cell.strip() for cell in total_row.split("│") if cell.strip()]
+    assert cells == ["total", *(f"{t:,.2f}" for t in totals), f"{totals[1] - totals[0]:,.2f}"]
+
+
+# -- tune reads the measured history of the project given ----------------------------------------------------------
+
+def test_tune_resamples_a_driver_from_the_project_given(tmp_path: Path) -> None:
+    deal = textwrap.dedent("""\
+        vested: 1
+        id: deal
+        title: Fee and shared savings
+        parties:
+          - {id: buyer, name: Buyer Co, role: customer}
+          - {id: seller, name: Seller Co, role: supplier}
+        metrics:
+          - {id: downtime, unit: money, minimum: 0, reported_by: buyer}
+        pricing:
+          - {id: fee, type: fixed_fee, amount: 1000}
+          - {id: share, type: gainshare, baseline: 1000, actual: downtime, sharing_rate: 30%}
+        """)
+    flat = deal.replace("id: deal", "id: flat").split("pricing:")[0] + "pricing:\n  - {id: fee, type: fixed_fee, amount: 1000}\n"
+    (tmp_path / "deal.yaml").write_text(deal)
+    (tmp_path / "flat.yaml").write_text(flat)
+    (tmp_path / "scenario.yaml").write_text(textwrap.dedent("""\
+        scenario: 1
+        id: deal
+        discount_rate: 0%
+        periods: {start: 2025-01, months: 12}
+        status_quo: flat.yaml
+        drivers:
+          downtime:
+            value: 1000
+            uncertain: {distribution: resample, metric: downtime, from: 2024-10, to: 2024-12}
+        customer:
+          costs: [{label: Lost sales, driver: downtime}]
+        levers:
+          - {id: fix, running_cost: {paid_by: supplier, amount: 110}, effects: {downtime: -50%}}
+        tune:
+          parameters:
+            - {term: share, field: sharing_rate, range: [15%, 45%], step: 10%}
+          runs: 20
+        """))
+    reported = tmp_path / "reported.csv"
+    reported.write_text("metric,period,value,reported_by\n" + "".join(f"downtime,2024-{m},1000,buyer\n" for m in (10, 11, 12)))
+    project = tmp_path / "history"
+    ok("ingest", tmp_path / "deal.yaml", "reported", reported, "--project", project)
+    found = as_json("tune", tmp_path / "deal.yaml", tmp_path / "scenario.yaml", "--project", project)
+    # Every month drew 1000: the supplier fixes (saving 500 of downtime for 110) once its share of the 500 pays more
+    # than 110, from 25%, and the deal then creates 500 − 110 = 390 a month; at 15% nothing changes.
+    assert found["best"]["levers"] == ["fix"] and Decimal(found["best"]["joint_gain"]) == 12 * 390
+    without = vested("tune", tmp_path / "deal.yaml", tmp_path / "scenario.yaml", "--project", tmp_path / "empty", "--json")
+    assert without.exit_code == 1 and "no-history" in without.stdout
+
+
+@pytest.mark.parametrize("command", ["economics", "align", "simulate", "tune"])
+def test_a_deal_command_that_fails_prints_its_diagnostics_as_json(tmp_path: Path, command: str) -> None:
+    """With errors there is no result to render: `--json` gives ok false and the located diagnostics (exit 1)."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("vested: 1\nid: [unclosed\n")
+    result = vested(command, bad, bad, "--json")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.stdout)
+    assert data["ok"] is False and data["diagnostics"][0]["file"] == str(bad)

@@ -386,3 +386,111 @@ drivers:
     missing = simulate_files(tmp_path / "reported.yaml", scenario, 10, seed=1, project_dir=tmp_path / "empty")
     (d,) = missing.diagnostics
     assert d.code == "no-history" and d.path == ("drivers", "spend", "uncertain", "metric") and d.location is not None
+
+
+# -- what the service refuses, located in the file at fault ---------------------------------------------------------
+
+def test_a_status_quo_in_another_currency_is_refused_in_the_status_quo(tmp_path: Path) -> None:
+    euros = FLAT + "policy: {currency: EUR}\n"
+    scenario = files(tmp_path, JOBS.replace("VARY", "per_run"), per_job=PER_JOB, flat=euros)
+    report = simulate_files(tmp_path / "per_job.yaml", scenario, 10, seed=1)
+    assert report.simulation is None
+    (d,) = report.diagnostics
+    assert d.code == "currency" and "EUR" in d.message and "USD" in d.message
+    assert d.location is not None and d.location.file == str(tmp_path / "flat.yaml")
+    assert d.location.line == euros.splitlines().index("policy: {currency: EUR}") + 1
+
+
+CREDITED = minimal(
+    """
+    - {id: per_job, type: per_unit, quantity: jobs, rate: 10}
+    - id: credits
+      type: service_credits
+      base: {term: per_job}
+      service_levels: [{metric: up, target: 99, tiers: [{to: 99, credit: 10%}]}]
+    """,
+    "- {id: jobs, unit: count}\n- {id: up, unit: percent}",
+)
+NEGATIVE_JOBS = """\
+scenario: 1
+id: negative
+discount_rate: 0%
+periods: {start: 2025-01, months: 12}
+status_quo: credited.yaml
+drivers:
+  jobs: {value: 100, uncertain: {distribution: normal, mean: 5, sd: 20, vary: per_period}}
+  up: 98
+"""
+
+
+def test_a_status_quo_that_cannot_be_simulated_is_reported_in_the_status_quo(tmp_path: Path) -> None:
+    # jobs below zero make the per-job fee, the base of the credits, negative: only the status quo reads jobs
+    scenario = files(tmp_path, NEGATIVE_JOBS, flat=FLAT, credited=CREDITED)
+    report = simulate_files(tmp_path / "flat.yaml", scenario, 100, seed=1, levers="none")
+    (d,) = report.diagnostics
+    assert d.code == "simulate-value" and "'t'" in d.message and "the base is below zero" in d.message
+    assert d.location is not None and d.location.file == str(tmp_path / "credited.yaml")
+    assert d.path == ("pricing", 1)
+
+
+@pytest.mark.parametrize(("runs", "seed", "code"), [(10, -1, "seed"), (10**12, 1, "runs"), (1_000_001, 1, "runs")])
+def test_a_negative_seed_or_too_many_runs_is_refused(runs: int, seed: int, code: str) -> None:
+    report = simulate_files(EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", runs, seed=seed)
+    assert not report.ok
+    (d,) = report.diagnostics
+    assert d.code == code and d.is_error and d.document == "command"
+
+
+MEASURED = """\
+vested: 1
+id: measured
+title: Measured
+parties:
+  - {id: buyer, name: Buyer Co, role: customer}
+  - {id: seller, name: Seller Co, role: supplier}
+calendar: {start: 2024-01, time_zone: UTC}
+datasets:
+  - id: tickets
+    time: opened_at
+    columns:
+      - {name: opened_at, type: timestamp}
+      - {name: satisfaction, type: integer}
+metrics:
+  - {id: spend, unit: money, minimum: 0, measure: {dataset: tickets, aggregate: count, where: {satisfaction: lots}}}
+pricing:
+  - {id: share, type: gainshare, baseline: 1000, actual: spend, sharing_rate: 50%}
+"""
+
+
+def test_a_measure_that_cannot_be_compiled_is_reported_not_a_missing_history(tmp_path: Path) -> None:
+    scenario = files(tmp_path, """\
+scenario: 1
+id: history
+discount_rate: 0%
+periods: {start: 2025-01, months: 12}
+drivers:
+  spend: {value: 800, uncertain: {distribution: resample, metric: spend, from: 2024-01, to: 2024-06}}
+""", measured=MEASURED)
+    report = simulate_files(tmp_path / "measured.yaml", scenario, 10, seed=1, project_dir=tmp_path / "project")
+    errors = [d for d in report.diagnostics if d.is_error]
+    assert [d.code for d in errors] == ["measure"] and "holds numbers" in errors[0].message
+    assert errors[0].location is not None and errors[0].location.file == str(tmp_path / "measured.yaml")
+    assert errors[0].path[:3] == ("metrics", 0, "measure")
+
+
+def test_what_the_measurement_notes_about_a_resampled_metric_comes_with_the_missing_history(tmp_path: Path) -> None:
+    counted = MEASURED.replace(", where: {satisfaction: lots}", "")
+    scenario = files(tmp_path, """\
+scenario: 1
+id: history
+discount_rate: 0%
+periods: {start: 2025-01, months: 12}
+drivers:
+  spend: {value: 800, uncertain: {distribution: resample, metric: spend, from: 2024-01, to: 2024-06}}
+""", measured=counted)
+    report = simulate_files(tmp_path / "measured.yaml", scenario, 10, seed=1, project_dir=tmp_path / "empty")
+    (missing,) = [d for d in report.diagnostics if d.is_error]
+    assert missing.code == "no-history"
+    notes = [d for d in report.diagnostics if not d.is_error]
+    assert notes and {d.code for d in notes} == {"no-data"} and all(d.path == ("metrics", 0, "measure") for d in notes)
+    assert all(d.location is not None and d.location.file == str(tmp_path / "measured.yaml") for d in notes)

@@ -30,6 +30,7 @@ from tests.helpers import minimal
 from vested.adapters.scenario_load import load_scenario_text
 from vested.core.scenario_checks import check_tuning
 from vested.render.diagnostics import format_diagnostics
+from vested.render.simulate import tune_json
 from vested.simulate_service import TuneReport, tune_files
 
 FEE_AND_SHARE = minimal(
@@ -218,3 +219,41 @@ def test_the_help_desk_terms_as_written_are_among_the_best() -> None:
     assert result.best.settings == result.as_written.settings == ("270000", "30%")
     assert {c.levers for c in result.candidates} == {("remote_support", "train_staff", "proactive_monitoring")}
     assert any(not c.feasible for c in result.candidates)  # a fee of 400,000 is too much for the customer
+
+
+def test_a_candidate_that_cannot_be_simulated_is_skipped_with_the_reason(tmp_path: Path) -> None:
+    # At a rate of −10 a job the per-job fee, the base of the credits, is negative: the simulation refuses it.
+    credited = minimal(
+        """
+        - {id: per_job, type: per_unit, quantity: jobs, rate: 10}
+        - id: credits
+          type: service_credits
+          base: {term: per_job}
+          service_levels: [{metric: up, target: 99, tiers: [{to: 99, credit: 10%}]}]
+        """,
+        "- {id: jobs, unit: count}\n- {id: up, unit: percent}",
+    )
+    scenario = """\
+scenario: 1
+id: jobs
+discount_rate: 0%
+periods: {start: 2025-01, months: 12}
+status_quo: flat.yaml
+drivers:
+  jobs: {value: 100, uncertain: {distribution: uniform, low: 80, high: 120}}
+  up: 98
+tune:
+  parameters: [{term: per_job, field: rate, range: [-10, 10], step: 10}]
+  runs: 50
+"""
+    report = ok(tune_files(*write(tmp_path, scenario, credited), seed=1, levers="none"))
+    result = report.result
+    assert result is not None and result.lever_choice == "no levers" and result.engine.startswith("vectorised")
+    (skipped,) = result.skipped
+    assert skipped.settings == ("-10",) and "cannot be simulated" in skipped.reason and "below zero" in skipped.reason
+    assert {c.settings for c in result.candidates if c.valid} == {("0",), ("10",)}
+    data = tune_json(report)  # the derived values reach the JSON
+    assert [c["settings"] for c in data["skipped"]] == [["-10"]]
+    written = result.as_written
+    assert data["as_written"]["weaker_probability"] == min(written.p_customer, written.p_supplier)
+    assert Decimal(data["as_written"]["joint_gain"]) == written.customer_gain + written.supplier_gain

@@ -5,9 +5,13 @@
     align_files(agreement, scenario) -> AlignReport
 
 Each reads like its table of contents: load the agreement and the scenario -> check the scenario
-against the agreement -> evaluate (``vested.core.economics`` / ``compare`` / ``alignment``) -> put
-a file:line:column on every problem. A report holds a frozen result, or the diagnostics saying why
-there is none.
+against the agreement (and agreements evaluated together against each other) -> evaluate
+(``vested.core.economics`` / ``compare`` / ``alignment``) -> put a file:line:column on every
+problem. A report holds a frozen result, or the diagnostics saying why there is none.
+
+The steps are shared with the risk simulation (``vested.simulate_service``): :func:`load_pair`,
+:func:`resolve_status_quo`, :func:`check_currencies` and :func:`choose_levers`; a step that
+refuses raises :class:`Refused`, its diagnostics located.
 
 Which levers are in effect (``levers``): ``"best"`` — the supplier's most profitable combination
 under that agreement, since the supplier chooses how to deliver (the default); ``"none"``;
@@ -24,7 +28,7 @@ from vested.adapters.load import load_agreement, locate
 from vested.adapters.scenario_load import LoadedScenario, load_scenario, locate_pair
 from vested.adapters.yamlsource import Source
 from vested.core.alignment import Alignment, align
-from vested.core.compare import Comparison, compare, outcome_of
+from vested.core.compare import Comparison, check_currency, compare, outcome_of
 from vested.core.diagnostics import Diagnostic, error
 from vested.core.economics import Economics, economics
 from vested.core.evaluation import EvaluationError, Evaluator
@@ -72,7 +76,7 @@ class AlignReport:
 
 
 @dataclass(frozen=True)
-class _Pair:
+class Pair:
     """An agreement loaded and checked against a scenario, ready to evaluate."""
 
     agreement: Agreement
@@ -85,21 +89,29 @@ class _Pair:
         return locate_pair(diagnostics, self.agreement_source, self.scenario_source)
 
 
+class Refused(Exception):
+    """A step cannot go on; ``diagnostics`` (located) say where and why."""
+
+    def __init__(self, diagnostics: Sequence[Diagnostic]):
+        super().__init__("; ".join(d.message for d in diagnostics))
+        self.diagnostics = tuple(diagnostics)
+
+
 def economics_files(agreement_path: str | Path, scenario_path: str | Path, levers: LeverChoice = "best") -> EconomicsReport:
     """Each party's result per period and over the term, with the chosen levers in effect."""
-    pair, problems = _load_pair(agreement_path, load_scenario(scenario_path))
+    pair, problems = load_pair(agreement_path, load_scenario(scenario_path))
     if pair is None:
         return EconomicsReport(None, None, None, "", problems)
     try:
         result, how = _evaluate(pair, levers)
-    except _Refused as refused:
-        return EconomicsReport(pair.agreement, pair.scenario, None, "", (*problems, *pair.locate(refused.diagnostics)))
+    except Refused as refused:
+        return EconomicsReport(pair.agreement, pair.scenario, None, "", (*problems, *refused.diagnostics))
     return EconomicsReport(pair.agreement, pair.scenario, result, how, problems)
 
 
 def align_files(agreement_path: str | Path, scenario_path: str | Path) -> AlignReport:
     """The supplier's most profitable levers under the agreement, the joint best, and misalignment."""
-    pair, problems = _load_pair(agreement_path, load_scenario(scenario_path))
+    pair, problems = load_pair(agreement_path, load_scenario(scenario_path))
     if pair is None:
         return AlignReport(None, problems)
     try:
@@ -116,24 +128,32 @@ def compare_files(a_path: str | Path, b_path: str | Path, scenario_path: str | P
     loaded = load_scenario(scenario_path)
     if not loaded.ok or loaded.scenario is None:
         return CompareReport(None, loaded.diagnostics)
-    if status_quo_path is None and loaded.scenario.status_quo is not None:
-        status_quo_path = Path(scenario_path).parent / loaded.scenario.status_quo
-        if not status_quo_path.is_file():
-            missing = error("file", f"the status quo agreement {str(status_quo_path)!r} does not exist",
-                            "give the agreement file that stands for today, relative to the scenario",
-                            ("status_quo",), DOCUMENT)
-            return CompareReport(None, locate([missing], {DOCUMENT: loaded.source}))
+    status_quo_path, missing = resolve_status_quo(scenario_path, loaded, status_quo_path)
+    if missing:
+        return CompareReport(None, missing)
     paths = [a_path, b_path, status_quo_path or a_path]
     problems: list[Diagnostic] = []
+    pairs: dict[Path, Pair | None] = {}  # a file given twice (the status quo is A) is loaded and evaluated once
+    for path in paths:
+        if _same(path) not in pairs:
+            pairs[_same(path)], found = load_pair(path, loaded)
+            problems.extend(d for d in found if d not in problems)
+    loaded_pairs = [pair for pair in (pairs[_same(path)] for path in paths) if pair is not None]
+    problems.extend(d for d in check_currencies(loaded_pairs) if d not in problems)
     results: list[tuple[Economics, str]] = []
+    evaluated: dict[tuple[int, str], tuple[Economics, str]] = {}
     for index, path in enumerate(paths):
-        pair, found = _load_pair(path, loaded)
-        problems.extend(d for d in found if d not in problems)
-        if pair is not None:
-            try:
-                results.append(_evaluate(pair, levers if index < 2 else "none"))
-            except _Refused as refused:
-                problems.extend(pair.locate(refused.diagnostics))
+        pair = pairs[_same(path)]
+        if pair is None:
+            continue
+        choice = levers if index < 2 else "none"
+        key = (id(pair), choice if isinstance(choice, str) else ",".join(choice))
+        try:
+            if key not in evaluated:
+                evaluated[key] = _evaluate(pair, choice)
+            results.append(evaluated[key])
+        except Refused as refused:
+            problems.extend(d for d in refused.diagnostics if d not in problems)
     if len(results) < len(paths) or any(d.is_error for d in problems):
         return CompareReport(None, tuple(problems))
     (a, how_a), (b, how_b), (status_quo, _) = results
@@ -143,13 +163,10 @@ def compare_files(a_path: str | Path, b_path: str | Path, scenario_path: str | P
     return CompareReport(comparison, tuple(problems))
 
 
-class _Refused(Exception):
-    def __init__(self, diagnostics: Sequence[Diagnostic]):
-        super().__init__("; ".join(d.message for d in diagnostics))
-        self.diagnostics = tuple(diagnostics)
+# -- the steps (shared with vested.simulate_service) --------------------------------------------------------
 
-
-def _load_pair(agreement_path: str | Path, loaded: LoadedScenario) -> tuple[_Pair | None, tuple[Diagnostic, ...]]:
+def load_pair(agreement_path: str | Path, loaded: LoadedScenario) -> tuple[Pair | None, tuple[Diagnostic, ...]]:
+    """The agreement in ``agreement_path`` loaded and checked against the loaded scenario, or None and why."""
     agreement = load_agreement(agreement_path, lint=False)
     problems = (*agreement.diagnostics, *loaded.diagnostics)
     if not agreement.ok or agreement.agreement is None or not loaded.ok or loaded.scenario is None:
@@ -159,19 +176,40 @@ def _load_pair(agreement_path: str | Path, loaded: LoadedScenario) -> tuple[_Pai
     if any(d.is_error for d in found):
         return None, problems
     evaluator = Evaluator(agreement.agreement, loaded.scenario)
-    return _Pair(agreement.agreement, loaded.scenario, evaluator, agreement.source, loaded.source), problems
+    return Pair(agreement.agreement, loaded.scenario, evaluator, agreement.source, loaded.source), problems
 
 
-def _evaluate(pair: _Pair, levers: LeverChoice) -> tuple[Economics, str]:
-    chosen, how = _choose(pair, levers)
-    try:
-        return economics(pair.agreement, pair.scenario, chosen, pair.evaluator), how
-    except EvaluationError as exc:
-        raise _Refused(exc.diagnostics) from None
+def resolve_status_quo(scenario_path: str | Path, loaded: LoadedScenario,
+                       given: str | Path | None) -> tuple[str | Path | None, tuple[Diagnostic, ...]]:
+    """The status quo agreement's file: the one given, else the scenario's `status_quo:` (relative to the
+    scenario file), else None (the agreement evaluated stands for today); or the error that it is missing."""
+    if given is not None or loaded.scenario is None or loaded.scenario.status_quo is None:
+        return given, ()
+    path = Path(scenario_path).parent / loaded.scenario.status_quo
+    if not path.is_file():
+        missing = error("file", f"the status quo agreement {str(path)!r} does not exist",
+                        "give the agreement file that stands for today, relative to the scenario",
+                        ("status_quo",), DOCUMENT)
+        return None, locate([missing], {DOCUMENT: loaded.source})
+    return path, ()
 
 
-def _choose(pair: _Pair, levers: LeverChoice) -> tuple[tuple[str, ...], str]:
-    """The lever ids in effect and how they were chosen; raises ``_Refused`` on unknown ids or data errors."""
+def check_currencies(pairs: Sequence[Pair]) -> list[Diagnostic]:
+    """Agreements evaluated together (compared, or against the status quo) must share a currency: the
+    one most of them use (the first one's, on a tie). Each that differs is told so, in its own file."""
+    if not pairs:
+        return []
+    currencies = [pair.agreement.policy.currency for pair in pairs]
+    reference = pairs[max(range(len(pairs)), key=lambda i: (currencies.count(currencies[i]), -i))]
+    problems: list[Diagnostic] = []
+    for pair in pairs:
+        problems.extend(d for d in pair.locate(check_currency(reference.agreement, pair.agreement)) if d not in problems)
+    return problems
+
+
+def choose_levers(pair: Pair, levers: LeverChoice, best_note: str = "") -> tuple[tuple[str, ...], str]:
+    """The lever ids in effect and how they were chosen (``best_note`` is added to the search method of
+    ``"best"``); raises :class:`Refused` on unknown ids or data the evaluation refuses."""
     known = [lever.id for lever in pair.scenario.levers]
     if isinstance(levers, str) and levers in CHOICES:
         if levers == "none":
@@ -181,12 +219,25 @@ def _choose(pair: _Pair, levers: LeverChoice) -> tuple[tuple[str, ...], str]:
         try:
             best = align(pair.agreement, pair.scenario, pair.evaluator)
         except EvaluationError as exc:
-            raise _Refused(exc.diagnostics) from None
-        return best.supplier_best.levers, f"{CHOICES['best']} ({best.method})"
+            raise Refused(pair.locate(exc.diagnostics)) from None
+        return best.supplier_best.levers, f"{CHOICES['best']} ({best.method}{best_note})"
     ids = [part.strip() for part in levers.split(",") if part.strip()] if isinstance(levers, str) else list(levers)
     unknown = [lever for lever in ids if lever not in known]
     if unknown:
-        raise _Refused([error("unknown-lever", f"the scenario has no lever {lever!r}",
-                              did_you_mean(lever, known) or "add it under `levers:`", ("levers",), DOCUMENT)
-                        for lever in unknown])
+        raise Refused(pair.locate([error("unknown-lever", f"the scenario has no lever {lever!r}",
+                                         did_you_mean(lever, known) or "add it under `levers:`", ("levers",), DOCUMENT)
+                                   for lever in unknown]))
     return tuple(lever for lever in known if lever in ids), "as given"
+
+
+def _evaluate(pair: Pair, levers: LeverChoice) -> tuple[Economics, str]:
+    chosen, how = choose_levers(pair, levers)
+    try:
+        return economics(pair.agreement, pair.scenario, chosen, pair.evaluator), how
+    except EvaluationError as exc:
+        raise Refused(pair.locate(exc.diagnostics)) from None
+
+
+def _same(path: str | Path) -> Path:
+    """A file's identity, whichever way its path is written."""
+    return Path(path).resolve()

@@ -24,13 +24,15 @@ from pathlib import Path
 from vested.adapters.load import Loaded, load_agreement_text
 from vested.core.diagnostics import Diagnostic
 from vested.core.model import Agreement
-from vested.core.periods import add_months, months_between
+from vested.core.periods import months_between
 from vested.core.scorecard import Scorecard, build_scorecard
 from vested.demo_data import write_helpdesk_csv
 from vested.ingest import IngestReport, batch_id_for, ingest_file
-from vested.project import open_project, sha256_file
+from vested.project import atomic_write_bytes, open_project, sha256_file
+from vested.render.demo import DemoContract, DemoView, PaidMonth
 from vested.render.report import ReportView, contract_report, render_report
-from vested.settle import SettleResult, month_values, reported_values, settle_months
+from vested.services import score_history
+from vested.settle import SettleResult, settle_months
 
 SEED = 7
 DATA_START = "2024-07"
@@ -100,14 +102,9 @@ def run_contract(name: str, invest_month: int | None, workdir: Path, progress: P
         ingests.append(report)
     progress(f"{agreement.id}: settle {FIRST} to {LAST}", len(needed), len(needed))
     months = months_between(FIRST, LAST)
-    settled = settle_months(agreement, text, project, months, replace=True)
-    history_months = months_between(add_months(FIRST, -3), LAST)
-    from vested.measure.engine import measure_project
-
-    table = measure_project(agreement, project, history_months)
-    reported = reported_values(project, history_months)
-    history = {m: month_values(agreement, table, reported, m) for m in history_months}
-    scorecards = {m: build_scorecard(agreement, m, history) for m in months} if agreement.outcomes else {}
+    history = score_history(agreement, project, months)  # measured once: for the statements and the scorecards
+    settled = settle_months(agreement, text, project, months, replace=True, measured=history.table)
+    scorecards = {m: build_scorecard(agreement, m, history.rows) for m in months} if agreement.outcomes else {}
     return ContractRun(name, loaded, tuple(ingests), settled, scorecards)
 
 
@@ -134,6 +131,34 @@ def run_story(workdir: Path, progress: Progress | None = None) -> Story:
         events={"2025-06": "remote support rolled out (Vested agreement only)"},
     )
     tell("write the report", 1, 1)
-    report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text(render_report(view), encoding="utf-8")
+    atomic_write_bytes(report, render_report(view).encode("utf-8"))
     return Story(runs, report, tuple(months_between(FIRST, LAST)))
+
+
+def demo_view(story: Story) -> DemoView:
+    """What ``vested demo`` shows, in the terminal or as JSON: each contract, and what each paid month by month."""
+    last = story.months[-1]
+    contracts = []
+    for run in story.contracts:
+        if run.loaded.agreement is None:
+            continue
+        paid = run.paid()
+        contracts.append(DemoContract(
+            file=f"examples/helpdesk/{run.name}", agreement=run.agreement, checked=run.loaded.diagnostics,
+            diagnostics=run.diagnostics, paid=paid, total=sum(paid.values(), Decimal(0)),
+            last_statement=run.settled.settlements[-1].statement if run.settled.settlements else None,
+            last_scorecard=run.scorecards.get(last)))
+    months = []
+    for month in story.months:
+        amounts = tuple(c.paid.get(month) for c in contracts)
+        months.append(PaidMonth(month, amounts, _difference(amounts)))
+    return DemoView(report=str(story.report), months=story.months, contracts=tuple(contracts), paid=tuple(months),
+                    total_difference=_difference(tuple(c.total for c in contracts)),
+                    problems=tuple(d for r in story.contracts for d in r.diagnostics if d.is_error))
+
+
+def _difference(amounts: tuple[Decimal | None, ...]) -> Decimal | None:
+    """The Vested agreement's amount less the task-based one's (None unless both are there)."""
+    if len(amounts) != 2 or amounts[0] is None or amounts[1] is None:
+        return None
+    return amounts[1] - amounts[0]

@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from vested.core.periods import add_months, month_bounds
+from vested.project import atomic_write_file
 
 Rows = list[dict[str, Any]]
 
@@ -155,16 +156,23 @@ def generate_helpdesk(seed: int, start: str = "2024-07", months: int = 24, store
 
 def write_helpdesk_csv(folder: str | Path, seed: int, start: str = "2024-07", months: int = 24, stores: int = 400,
                        **options: Any) -> dict[str, Path]:
-    """Write each dataset to ``folder/<dataset>.csv`` (booleans as true/false, missing values empty)."""
+    """Write each dataset to ``folder/<dataset>.csv`` (booleans as true/false, missing values empty).
+
+    Each file is written atomically (a killed run leaves the old file or the new one, never a part
+    that a later ``vested demo`` would ingest as if it were whole).
+    """
     target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name, rows in generate_helpdesk(seed, start, months, stores, **options).items():
         path = target / f"{name}.csv"
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(COLUMNS[name])
-            writer.writerows([_csv(row[column]) for column in COLUMNS[name]] for row in rows)
+
+        def write(tmp: Path, name: str = name, rows: Rows = rows) -> None:
+            with tmp.open("w", newline="", encoding="utf-8") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(COLUMNS[name])
+                writer.writerows([_csv(row[column]) for column in COLUMNS[name]] for row in rows)
+
+        atomic_write_file(path, write)
         paths[name] = path
     return paths
 

@@ -30,6 +30,15 @@ except ImportError:  # pragma: no cover - Windows has no fcntl; ingests are then
 
 DEFAULT_FOLDER = ".vested"
 
+STORAGE_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DECIMAL(38,9)", "boolean": "BOOLEAN",
+                 "timestamp": "TIMESTAMPTZ", "date": "DATE"}
+"""The SQL type each column type is stored as, in a batch's Parquet file (timestamps in UTC) and wherever
+a dataset is read: ingest types the rows with it, measurement gives an empty dataset the same columns."""
+
+NUMBER_PLACES = 9
+"""Digits after the decimal point a ``number`` value is stored with (``DECIMAL(38,9)``); ingest refuses more."""
+NUMBER_DIGITS = 29
+"""Digits before the decimal point a ``number`` value can have (``DECIMAL(38,9)``); ingest refuses more."""
 
 TEMPORARY_SUFFIX = ".tmp"
 
@@ -50,6 +59,17 @@ def atomic_write_file(path: Path, write: Callable[[Path], None]) -> None:
     one file system); it is flushed to disk before the rename, and the folder after it. ``write``
     receives the temporary path and may use any writer (a DuckDB ``COPY`` for Parquet files).
     """
+    with staged_file(path, write):
+        pass
+
+
+@contextlib.contextmanager
+def staged_file(path: Path, write: Callable[[Path], None]) -> Iterator[None]:
+    """Write the file now, put it in place only when the ``with`` block succeeds (else delete it).
+
+    :func:`atomic_write_file` in two steps, for a file that must appear only if a later step works:
+    an ingest's quarantine file is moved into place once the batch is written, never without it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
     os.close(fd)
@@ -59,6 +79,7 @@ def atomic_write_file(path: Path, write: Callable[[Path], None]) -> None:
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
         tmp.chmod(0o666 & ~current_umask())  # mkstemp makes 0600; a project file is as readable as any other
+        yield
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

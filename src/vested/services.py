@@ -1,17 +1,35 @@
-"""One function per job, for the faces (CLI, web, Python): each reads like its table of contents."""
+"""One function per job, for the faces (CLI, web, Python): each reads like its table of contents.
+
+Each returns a frozen report: what the job produced (None when it could not be done) and its
+diagnostics, located in the files they are about. The measuring, settling and ingesting modules are
+imported inside the functions that need them, so that a command that does not (``vested check``
+without measures) starts without loading DuckDB.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from vested.adapters.load import Loaded, load_agreement, load_facts
-from vested.core.diagnostics import Diagnostic
+from vested.adapters.load import Loaded, load_agreement, load_agreement_text, load_facts, locate, read_text
+from vested.adapters.yamlsource import Source
+from vested.core.diagnostics import Diagnostic, error
 from vested.core.model import Agreement
+from vested.core.periods import add_months, months_between, parse_month
 from vested.core.pricing import Priced, price_period
+from vested.core.scorecard import TREND_PERIODS, Scorecard, build_scorecard
 from vested.core.statement import Statement
+
+if TYPE_CHECKING:  # imported where they are used (see the module doc)
+    from vested.ingest import IngestReport
+    from vested.measure import MetricTable
+    from vested.project import Project
+    from vested.settle import SettleResult
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -36,13 +54,12 @@ def measure_problems(loaded: Loaded) -> tuple[Diagnostic, ...]:
     agreement = loaded.agreement
     if not loaded.ok or agreement is None or not any(m.measure for m in agreement.metrics):
         return ()
-    from vested.adapters.load import locate
     from vested.measure.compile import compile_plan
     from vested.measure.fragments import MeasureError
+    from vested.measure.months import first_month
 
-    start = agreement.calendar.start if agreement.calendar else "2025-01"
     try:
-        compile_plan(agreement, [start if len(start) == 7 else f"{start[:4]}-01"], {})
+        compile_plan(agreement, [first_month(agreement) or "2025-01"], {})
     except MeasureError as exc:
         return locate([exc.diagnostic], {"agreement": loaded.source})
     return ()
@@ -66,56 +83,76 @@ def price_files(agreement_path: str | Path, facts_path: str | Path) -> PriceRepo
     if facts.facts is None:
         return PriceReport(loaded.agreement, None, facts.diagnostics)
     priced: Priced = price_period(loaded.agreement, facts.facts)
-    from vested.adapters.load import locate
-
     problems = locate(priced.diagnostics, {"agreement": loaded.source, "facts": facts.source})
     return PriceReport(loaded.agreement, priced.statement, (*facts.diagnostics, *problems), priced.state)
 
 
+@dataclass(frozen=True)
+class IngestOutcome:
+    """An ingest: the report of the data checked and stored, or (``report`` None) why nothing was read."""
+
+    report: IngestReport | None
+    diagnostics: tuple[Diagnostic, ...] = ()
+    """Why the source was not read: the agreement has errors, or the options do not fit the source."""
+
+    @property
+    def ok(self) -> bool:
+        return self.report is not None and self.report.ok
+
+
 def ingest_path(agreement_path: str | Path, dataset: str, source: str, *, project_dir: str | Path | None, who: str,
-                quarantine: str | Path | None = None, table: str | None = None, query: str | None = None) -> Any:
+                quarantine: str | Path | None = None, table: str | None = None, query: str | None = None) -> IngestOutcome:
     """Load the agreement, then ingest a file (or, when ``source`` is a database URL, a table or query)."""
     from datetime import UTC, datetime
 
-    from vested.ingest import IngestReport, ingest_file, ingest_sql
+    from vested.ingest import ingest_file, ingest_sql
     from vested.project import open_project
 
     loaded = load_agreement(agreement_path, lint=False)
     if not loaded.ok or loaded.agreement is None:
-        return CheckReport(str(agreement_path), loaded.agreement, loaded.diagnostics)
+        return IngestOutcome(None, loaded.diagnostics)
+    is_url = "://" in source
+    if not is_url and (table or query):
+        return IngestOutcome(None, (error("options", "--table and --query read from a database URL, not from a file",
+                                          "drop the option, or give a URL such as sqlite:///data.db", (), "command"),))
     project = open_project(project_dir)
     now = datetime.now(UTC)  # the face reads the clock; the core never does
     quarantine_path = Path(quarantine) if quarantine else None
-    report: IngestReport
-    if "://" not in source and (table or query):
-        from vested.core.diagnostics import error
-
-        return CheckReport(str(agreement_path), loaded.agreement, (error(
-            "options", "--table and --query read from a database URL, not from a file",
-            "drop the option, or give a URL such as sqlite:///data.db", (), "command"),))
-    if "://" in source:
-        report = ingest_sql(loaded.agreement, project, dataset, source, table=table, query=query, who=who, now=now,
-                            quarantine=quarantine_path)
-    else:
-        report = ingest_file(loaded.agreement, project, dataset, source, who=who, now=now, quarantine=quarantine_path)
-    return report
+    if is_url:
+        return IngestOutcome(ingest_sql(loaded.agreement, project, dataset, source, table=table, query=query, who=who,
+                                        now=now, quarantine=quarantine_path))
+    return IngestOutcome(ingest_file(loaded.agreement, project, dataset, source, who=who, now=now, quarantine=quarantine_path))
 
 
-def load_for_run(agreement_path: str | Path) -> tuple[Agreement | None, str, tuple[Diagnostic, ...]]:
+@dataclass(frozen=True)
+class RunAgreement:
+    """An agreement loaded to run on data: its file as read (for locating problems), its text (for hashing)."""
+
+    loaded: Loaded
+    text: str
+    diagnostics: tuple[Diagnostic, ...]
+    """What loading and compiling its measures found."""
+
+    @property
+    def agreement(self) -> Agreement | None:
+        """The agreement, or None when it has errors (nothing is measured or settled then)."""
+        return self.loaded.agreement if not any(d.is_error for d in self.diagnostics) else None
+
+    def locate(self, diagnostics: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
+        """Put a file:line:column on the problems found running it (at the metric, the term, the measure)."""
+        return locate(diagnostics, {"agreement": self.loaded.source})
+
+
+def load_for_run(agreement_path: str | Path) -> RunAgreement:
     """An agreement that must be free of errors before measuring or settling, with its text (for hashing)."""
-    from vested.adapters.load import load_agreement_text, read_text
-
     text, problem = read_text(agreement_path, "agreement")
     if problem is not None:
-        return None, "", (problem,)
+        return RunAgreement(Loaded(None, (problem,), Source(str(agreement_path))), "", (problem,))
     loaded = load_agreement_text(text, str(agreement_path), lint=False)
-    problems = (*loaded.diagnostics, *measure_problems(loaded))
-    if not loaded.ok or any(d.is_error for d in problems):
-        return None, text, problems
-    return loaded.agreement, text, problems
+    return RunAgreement(loaded, text, (*loaded.diagnostics, *measure_problems(loaded)))
 
 
-def measuring(run: Callable[[], Any]) -> tuple[Any, tuple[Diagnostic, ...]]:
+def measuring(run: Callable[[], T]) -> tuple[T | None, tuple[Diagnostic, ...]]:
     """Run a measurement; a problem the engine finds in the data (a missing column) becomes a diagnostic."""
     from vested.measure.fragments import MeasureError
 
@@ -127,9 +164,6 @@ def measuring(run: Callable[[], Any]) -> tuple[Any, tuple[Diagnostic, ...]]:
 
 def month_range(period: str | None, first: str | None, last: str | None) -> tuple[list[str], Diagnostic | None]:
     """The months a command covers: --period P, or --from A --to B (both included)."""
-    from vested.core.diagnostics import error
-    from vested.core.periods import months_between, parse_month
-
     try:
         if period:
             parse_month(period)
@@ -144,47 +178,97 @@ def month_range(period: str | None, first: str | None, last: str | None) -> tupl
     return [], error("period", "say which months: --period YYYY-MM, or --from YYYY-MM --to YYYY-MM", "", (), "command")
 
 
-def measure_files(agreement_path: str | Path, months: list[str], project_dir: str | Path | None) -> tuple[Any, tuple[Diagnostic, ...]]:
-    """Each metric's value per month, measured from the project's batches (and the reported values)."""
+@dataclass(frozen=True)
+class Measured:
+    """Each metric's value per month: measured from the batches (with the engine's notes), or reported."""
+
+    table: MetricTable
+    rows: dict[str, dict[str, Decimal]]
+    """Month -> metric -> value, for every month measured (a metric without a value is left out)."""
+
+
+def measure_months(agreement: Agreement, project: Project, months: Sequence[str]) -> Measured:
+    """Measure ``months`` from the project's batches, and add the values reported for them."""
     from vested.measure.engine import measure_project
-    from vested.project import open_project
     from vested.settle import month_values, reported_values
 
-    agreement, _, problems = load_for_run(agreement_path)
-    if agreement is None:
-        return None, problems
-    project = open_project(project_dir)
-    table, failed = measuring(lambda: measure_project(agreement, project, months))
-    if table is None:
-        return None, failed
+    table = measure_project(agreement, project, months)
     reported = reported_values(project, months)
-    rows = {month: month_values(agreement, table, reported, month) for month in months}
-    return (agreement, rows, table), tuple(table.diagnostics)
+    return Measured(table, {month: month_values(agreement, table, reported, month) for month in months})
 
 
-def scorecard_files(agreement_path: str | Path, period: str, project_dir: str | Path | None) -> tuple[Any, tuple[Diagnostic, ...]]:
-    """The scorecard of ``period`` (earlier months give the trend)."""
-    from vested.core.periods import add_months
-    from vested.core.scorecard import build_scorecard
+def score_history(agreement: Agreement, project: Project, months: Sequence[str]) -> Measured:
+    """What the scorecards of ``months`` read: those months, and the trend's earlier months before the first."""
+    first = min(months, key=parse_month)
+    last = max(months, key=parse_month)
+    return measure_months(agreement, project, months_between(add_months(first, -TREND_PERIODS), last))
 
-    months = [add_months(period, -i) for i in range(3, -1, -1)]
-    measured, problems = measure_files(agreement_path, months, project_dir)
+
+@dataclass(frozen=True)
+class MeasureReport:
+    agreement: Agreement | None
+    measured: Measured | None
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def measure_files(agreement_path: str | Path, months: list[str], project_dir: str | Path | None) -> MeasureReport:
+    """Each metric's value per month, measured from the project's batches (and the reported values)."""
+    from vested.project import open_project
+
+    run = load_for_run(agreement_path)
+    agreement = run.agreement
+    if agreement is None:
+        return MeasureReport(None, None, run.diagnostics)
+    measured, failed = measuring(lambda: measure_months(agreement, open_project(project_dir), months))
     if measured is None:
-        return None, problems
-    agreement, rows, _ = measured
-    return (agreement, build_scorecard(agreement, period, rows)), problems
+        return MeasureReport(agreement, None, run.locate(failed))
+    return MeasureReport(agreement, measured, run.locate(measured.table.diagnostics))
+
+
+@dataclass(frozen=True)
+class ScorecardReport:
+    agreement: Agreement | None
+    scorecard: Scorecard | None
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def scorecard_files(agreement_path: str | Path, period: str, project_dir: str | Path | None) -> ScorecardReport:
+    """The scorecard of ``period`` (earlier months give the trend)."""
+    from vested.project import open_project
+
+    run = load_for_run(agreement_path)
+    agreement = run.agreement
+    if agreement is None:
+        return ScorecardReport(None, None, run.diagnostics)
+    history, failed = measuring(lambda: score_history(agreement, open_project(project_dir), [period]))
+    if history is None:
+        return ScorecardReport(agreement, None, run.locate(failed))
+    return ScorecardReport(agreement, build_scorecard(agreement, period, history.rows), run.locate(history.table.diagnostics))
+
+
+@dataclass(frozen=True)
+class SettleReport:
+    agreement: Agreement | None
+    result: SettleResult | None
+    """The months settled and written (None: nothing could be measured)."""
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None and self.result.ok
 
 
 def settle_files(agreement_path: str | Path, months: list[str], project_dir: str | Path | None, *,
-                 replace: bool = False) -> tuple[Any, tuple[Diagnostic, ...]]:
+                 replace: bool = False) -> SettleReport:
     """Settle the months in order and write each statement to the project."""
     from vested.project import open_project
     from vested.settle import settle_months
 
-    agreement, text, problems = load_for_run(agreement_path)
+    run = load_for_run(agreement_path)
+    agreement = run.agreement
     if agreement is None:
-        return None, problems
-    result, failed = measuring(lambda: settle_months(agreement, text, open_project(project_dir), months, replace=replace))
+        return SettleReport(None, None, run.diagnostics)
+    result, failed = measuring(lambda: settle_months(agreement, run.text, open_project(project_dir), months, replace=replace))
     if result is None:
-        return None, failed
-    return (agreement, result), result.diagnostics
+        return SettleReport(agreement, None, run.locate(failed))
+    return SettleReport(agreement, result, run.locate(result.diagnostics))

@@ -7,17 +7,20 @@ reported directly, become the month's facts; the pricing engine prices them with
 previous month's statement carried out; the settlement (statement, facts, state in and out, and a
 hash of every input) is written atomically to ``statements/<agreement>/<month>.json``. The file is
 canonical JSON with no clock in it, so settling the same inputs again gives the same bytes, and
-settling a range is the same as settling its months one by one.
+settling a range is the same as settling its months one by one. Statements form a chain (each
+month starts from the state the month before carried out): a month is settled only after the month
+before it, and a month settled again is written only if the settled month after it still follows.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,12 +30,15 @@ import duckdb
 from vested import __version__
 from vested.core.diagnostics import Diagnostic, error
 from vested.core.facts import Facts
+from vested.core.measures import Dataset
 from vested.core.model import Agreement
-from vested.core.periods import add_months, month_bounds
+from vested.core.periods import add_months, parse_month
 from vested.core.pricing import price_period
 from vested.core.statement import Statement
+from vested.ingest.datasets import REPORTED, dataset_for
 from vested.measure.combine import MetricTable
 from vested.measure.engine import measure_project
+from vested.measure.months import first_month, local_bounds
 from vested.project import Batch, Project
 from vested.render.serialize import dumps, to_jsonable
 
@@ -98,113 +104,185 @@ def month_values(agreement: Agreement, table: MetricTable, reported: Mapping[str
 
 def missing_value_diagnostics(agreement: Agreement, table: MetricTable, values: Mapping[str, Decimal], month: str,
                               problems: Sequence[Diagnostic]) -> list[Diagnostic]:
-    """Explain a missing fact: no data measured (with the engine's reason) or nothing reported."""
+    """The month's pricing problems, each saying the month: a missing fact explained, at its metric in the agreement.
+
+    A metric without a value has no data measured (with the engine's reason) or nothing reported.
+    """
     explained = []
+    index = {metric.id: i for i, metric in enumerate(agreement.metrics)}
     for problem in problems:
-        if problem.code != "missing-fact":
-            explained.append(problem)
+        where = problem.path  # a missing value is at ("values", metric id) in the facts the month was priced from
+        metric_id = str(where[1]) if problem.code == "missing-fact" and len(where) == 2 and where[0] == "values" else ""
+        if metric_id not in index or metric_id in values:
+            explained.append(dataclasses.replace(problem, message=f"{month}: {problem.message}"))
             continue
-        for metric in agreement.metrics:
-            if metric.id not in values and f"'{metric.id}'" in problem.message:
-                note = next((n for n in table.notes if n.metric == metric.id and n.month == month and n.blank), None)
-                if note is not None:
-                    reason = re.sub(rf"^{re.escape(metric.id)}: (no value for {month}: )?", "", note.message)
-                    message, hint = f"{month}: metric {metric.id!r} has no value: {reason}", note.hint
-                elif metric.measure is not None:
-                    message = f"{month}: metric {metric.id!r} has no value: no data in this month"
-                    hint = f"ingest the month's {metric.measure.dataset} data"
-                else:
-                    message = f"{month}: metric {metric.id!r} has no reported value"
-                    hint = f"ingest it: vested ingest AGREEMENT reported FILE (metric {metric.id}, period {month})"
-                explained.append(error("missing-fact", message, hint, ("metrics",)))
-                break
+        metric = agreement.metrics[index[metric_id]]
+        note = next((n for n in table.notes if n.metric == metric.id and n.month == month and n.blank), None)
+        if note is not None:
+            reason = re.sub(rf"^{re.escape(metric.id)}: (no value for {month}: )?", "", note.message)
+            message, hint = f"{month}: metric {metric.id!r} has no value: {reason}", note.hint
+        elif metric.measure is not None:
+            message = f"{month}: metric {metric.id!r} has no value: no data in this month"
+            hint = f"ingest the month's {metric.measure.dataset} data"
         else:
-            explained.append(problem)
+            message = f"{month}: metric {metric.id!r} has no reported value"
+            hint = f"ingest it: vested ingest AGREEMENT reported FILE (metric {metric.id}, period {month})"
+        explained.append(error("missing-fact", message, hint, ("metrics", index[metric.id])))
     return explained
 
 
-def month_end_utc(agreement: Agreement, month: str) -> datetime:
-    """The instant the month ends in the agreement's time zone (periods are cut in local time)."""
+@dataclass(frozen=True)
+class DatedBatch:
+    """A batch, and the instant its first row is at (None: unknown, so it may affect any month)."""
+
+    batch: Batch
+    first: datetime | None
+
+
+def dated_batches(agreement: Agreement, project: Project) -> list[DatedBatch]:
+    """Every batch a month's inputs may list (the agreement's datasets, then ``reported``), read once."""
     zone = ZoneInfo(agreement.calendar.time_zone if agreement.calendar else "UTC")
-    end = month_bounds(month)[1]
-    return datetime(end.year, end.month, end.day, tzinfo=zone).astimezone(UTC)
+    found = []
+    for dataset_id in [d.id for d in agreement.datasets] + [REPORTED.id]:
+        dataset = dataset_for(agreement, dataset_id)
+        for batch in project.batches(dataset_id):
+            found.append(DatedBatch(batch, first_instant(batch, dataset, zone)))
+    return found
 
 
-def can_affect(batch: Batch, month: str, end: datetime) -> bool:
-    """Whether a batch holds rows from before the month ends: a batch of later data never changes the month.
+def first_instant(batch: Batch, dataset: Dataset | None, zone: ZoneInfo) -> datetime | None:
+    """The instant of a batch's first row, read from its manifest's ``time_range`` in its time column's form.
+
+    The form follows the type the column was stored with (``vested.ingest.write.time_text``): a
+    timestamp is a UTC instant; a date is a local day, which starts at local midnight; a month (the
+    ``reported`` dataset's period) starts at the local midnight of its first day, as the measurement
+    places rows. None when the manifest does not say (the batch is then listed for every month).
+    """
+    first = (batch.manifest.get("time_range") or [None])[0]
+    time = dataset.time if dataset is not None else ""
+    declared = dataset.column(time) if dataset is not None else None
+    kind = batch.manifest.get("columns", {}).get(time) or (declared.type if declared is not None else None)
+    if first is None or kind is None:
+        return None
+    try:
+        if kind == "timestamp":
+            instant = datetime.fromisoformat(str(first))
+            return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
+        if kind == "date":
+            day = date.fromisoformat(str(first))
+            return datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+        return local_bounds(str(first), zone)[0]
+    except ValueError:
+        return None
+
+
+def inputs_of(agreement_text: str, agreement: Agreement, batches: Sequence[DatedBatch], month: str,
+              values: Mapping[str, Decimal], state_in: Mapping[str, Any]) -> dict[str, Any]:
+    """What a month is settled from. A batch of later data never changes the month, so it is left out.
 
     Windows (quarter to date, rolling months) only look back, so rows after the month's end cannot
     enter its measurement; leaving such batches out of the inputs keeps a settled month reproducible
     while later months' data arrives.
     """
-    first = (batch.manifest.get("time_range") or [None])[0]
-    if first is None:
-        return True
-    if batch.dataset == "reported":
-        return str(first)[:7] <= month
-    return datetime.fromisoformat(str(first)) < end
-
-
-def inputs_of(agreement_text: str, project: Project, agreement: Agreement, month: str, values: Mapping[str, Decimal],
-              state_in: Mapping[str, Any]) -> dict[str, Any]:
-    datasets = [d.id for d in agreement.datasets] + ["reported"]
-    end = month_end_utc(agreement, month)
-    batches = [{"dataset": b.dataset, "batch_id": b.batch_id, "sha256": b.manifest.get("sha256", "")}
-               for dataset in datasets for b in project.batches(dataset) if can_affect(b, month, end)]
+    zone = ZoneInfo(agreement.calendar.time_zone if agreement.calendar else "UTC")
+    end = local_bounds(month, zone)[1]
     return {
         "agreement": {"id": agreement.id, "sha256": hashlib.sha256(agreement_text.encode("utf-8")).hexdigest()},
         "period": month,
         "engine": ENGINE,
-        "batches": batches,
+        "batches": [{"dataset": d.batch.dataset, "batch_id": d.batch.batch_id, "sha256": d.batch.manifest.get("sha256", "")}
+                    for d in batches if d.first is None or d.first < end],
         "facts": to_jsonable(dict(sorted(values.items()))),
         "state_in": to_jsonable(state_in),
     }
 
 
 def previous_state(project: Project, agreement: Agreement, month: str) -> tuple[dict[str, Any] | None, Diagnostic | None]:
-    """The state the previous month carried out; empty at the start of the agreement."""
-    start = agreement.calendar.start if agreement.calendar else None
+    """The state the previous month carried out; empty in the agreement's first month (and before it)."""
+    start = first_month(agreement)
     previous = project.read_statement(agreement.id, add_months(month, -1))
     if previous is not None:
         return dict(previous.get("state_out", {})), None
-    if start is None or month <= start:
+    if start is None or parse_month(month) <= parse_month(start):
         return {}, None
     # Statements form a chain: a month's state comes from the month before, so months settle in order.
     return None, error("settle-order", f"{add_months(month, -1)} is not settled, and {month} carries on from it",
-                       f"settle in order from the first unsettled month: vested settle --from ... --to {month}", ())
+                       f"settle in order from the first unsettled month: vested settle --from ... --to {month}", (), "project")
 
 
 def settle_months(agreement: Agreement, agreement_text: str, project: Project, months: Sequence[str], *,
-                  replace: bool = False) -> SettleResult:
-    """Settle ``months`` in order; stop at the first month that cannot be settled (nothing half-written)."""
-    table = measure_project(agreement, project, months)
+                  replace: bool = False, measured: MetricTable | None = None) -> SettleResult:
+    """Settle ``months`` (consecutive, in order) and write them; stop at the first month that cannot be settled.
+
+    The months before that one are written, as they would be one by one; that one is not written at
+    all. Nothing is written when the settled month after the last one written was settled from
+    another state than the one now carried out: writing would break the chain of statements.
+    ``measured``: the metric table of (at least) these months, when the caller has measured them.
+    """
+    table = measured if measured is not None else measure_project(agreement, project, months)
     reported = reported_values(project, months)
+    batches = dated_batches(agreement, project)
     settlements: list[Settlement] = []
-    written: list[str] = []
+    stopped: tuple[Diagnostic, ...] = ()
     state: dict[str, Any] | None = None
     for month in months:
         if state is None:
             state, problem = previous_state(project, agreement, month)
             if problem is not None or state is None:
-                return SettleResult(tuple(settlements), (problem,) if problem else (), tuple(written))
+                stopped = (problem,) if problem else ()
+                break
         values = month_values(agreement, table, reported, month)
         priced = price_period(agreement, Facts(values=values, period=month), state)
         if priced.statement is None:
-            return SettleResult(tuple(settlements),
-                                tuple(missing_value_diagnostics(agreement, table, values, month, priced.diagnostics)),
-                                tuple(written))
-        inputs = inputs_of(agreement_text, project, agreement, month, values, state)
+            stopped = tuple(missing_value_diagnostics(agreement, table, values, month, priced.diagnostics))
+            break
+        inputs = inputs_of(agreement_text, agreement, batches, month, values, state)
         inputs_hash = hashlib.sha256(dumps(inputs).encode("utf-8")).hexdigest()
-        record = {"inputs": inputs, "inputs_hash": inputs_hash, "statement": priced.statement, "state_out": priced.state}
-        text = dumps(record)
-        existing = project.statement_path(agreement.id, month)
-        if existing.is_file() and existing.read_text(encoding="utf-8") != text and not replace:
-            old = project.read_statement(agreement.id, month) or {}
-            return SettleResult(tuple(settlements), (error(
-                "settled", f"{month} is already settled from other inputs (hash {str(old.get('inputs_hash', '?'))[:12]}, "
-                f"now {inputs_hash[:12]})", "pass --replace to settle it again from the current inputs", ()),), tuple(written))
-        project.write_statement(agreement.id, month, text)
-        written.append(str(existing))
+        text = dumps({"inputs": inputs, "inputs_hash": inputs_hash, "statement": priced.statement, "state_out": priced.state})
+        refused = changed_inputs(project, agreement, month, text, inputs_hash) if not replace else None
+        if refused is not None:
+            stopped = (refused,)
+            break
         settlements.append(Settlement(month, priced.statement, values, state, priced.state, inputs, inputs_hash, text))
         state = json.loads(dumps(priced.state))  # exactly what the next month would read back from the file
-    return SettleResult(tuple(settlements), tuple(table.diagnostics), tuple(written))
+    broken = broken_chain(project, agreement, settlements)
+    if broken is not None:
+        return SettleResult((), (*stopped, broken), ())
+    written = tuple(str(project.write_statement(agreement.id, s.period, s.text)) for s in settlements)
+    return SettleResult(tuple(settlements), stopped or table.diagnostics_of(months), written)
+
+
+def changed_inputs(project: Project, agreement: Agreement, month: str, text: str, inputs_hash: str) -> Diagnostic | None:
+    """A month already settled from other inputs is not settled again without ``--replace``."""
+    path = project.statement_path(agreement.id, month)
+    if not path.is_file():
+        return None
+    old = path.read_text(encoding="utf-8")
+    if old == text:
+        return None
+    old_hash = str(json.loads(old).get("inputs_hash", "?"))
+    return error("settled", f"{month} is already settled from other inputs (hash {old_hash[:12]}, now {inputs_hash[:12]})",
+                 "pass --replace to settle it again from the current inputs", (), "project")
+
+
+def broken_chain(project: Project, agreement: Agreement, settlements: Sequence[Settlement]) -> Diagnostic | None:
+    """Refuse to write months whose last one would no longer carry into the settled month after it.
+
+    Each statement records the state it started from (``inputs.state_in``); settling a month again
+    (``--replace``) with other inputs can change the state it carries out. The months after it are
+    then settled from a state that no longer exists, so they are settled again too, in the same run.
+    """
+    if not settlements:
+        return None
+    last = settlements[-1]
+    after = add_months(last.period, 1)
+    following = project.read_statement(agreement.id, after)
+    if following is None or following.get("inputs", {}).get("state_in") == json.loads(last.text)["state_out"]:
+        return None
+    end = after
+    while project.statement_path(agreement.id, add_months(end, 1)).is_file():
+        end = add_months(end, 1)
+    return error("chain", f"{after} is settled and carries on from the state {last.period} carried out when it was "
+                 f"settled; settling {last.period} now carries out another state, so nothing was written",
+                 f"settle the months after it again too: vested settle --from {settlements[0].period} --to {end} --replace", (),
+                 "project")

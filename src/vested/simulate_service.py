@@ -3,11 +3,12 @@
     simulate_files(agreement, scenario, runs, seed, levers="best", status_quo_path=None) -> SimulateReport
     tune_files(agreement, scenario, runs=None, seed=1, levers="best", status_quo_path=None) -> TuneReport
 
-Each reads like its table of contents: load the agreement, the status quo and the scenario ->
-check the scenario against both (and ``tune:`` against the agreement) -> read the history of the
-drivers resampled from measurements (the project folder) -> choose the levers -> simulate
-(``vested.simulate.run``) or search (``vested.simulate.tune``) -> put a file:line:column on every
-problem. A report holds a frozen result, or the diagnostics saying why there is none.
+Each reads like its table of contents: check the runs and the seed -> load the agreement, the
+status quo and the scenario, and check them against each other (``vested.deal``'s steps; and
+``tune:`` against the agreement) -> read the history of the drivers resampled from measurements
+(the project folder) -> choose the levers -> simulate (``vested.simulate.run``) or search
+(``vested.simulate.tune``) -> put a file:line:column on every problem, in the file at fault. A
+report holds a frozen result, or the diagnostics saying why there is none.
 
 The status quo is ``status_quo_path``, else the scenario's ``status_quo:`` (a file next to it), else
 the agreement itself — always with no levers, as in ``vested compare``. Levers (``levers``):
@@ -17,30 +18,29 @@ deterministic alignment (the default); ``"none"``; ``"all"``; or lever ids.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from vested.adapters.load import load_agreement, locate
-from vested.adapters.scenario_load import load_scenario, locate_pair
-from vested.adapters.yamlsource import Source
-from vested.core.alignment import align
-from vested.core.diagnostics import Diagnostic, UserError, error
+from vested.adapters.scenario_load import load_scenario
+from vested.core.diagnostics import Diagnostic, error
 from vested.core.economics import NPV_CONVENTION
-from vested.core.evaluation import EvaluationError, Evaluator, monthly_rate
-from vested.core.facts import did_you_mean
+from vested.core.evaluation import EvaluationError, monthly_rate
 from vested.core.model import Agreement
 from vested.core.money import percent
 from vested.core.periods import months_between
 from vested.core.scenario import DOCUMENT, Scenario
-from vested.core.scenario_checks import check_scenario_for, check_tuning
-from vested.simulate.run import Plan, Setup, Simulation, make_engine, run_worlds, summarise
+from vested.core.scenario_checks import check_tuning
+from vested.deal import LeverChoice, Pair, Refused, check_currencies, choose_levers, load_pair, resolve_status_quo
+from vested.simulate.run import Plan, Setup, Simulation, WorldFailed, make_engine, run_worlds, summarise
 from vested.simulate.tune import LeverRule, TuneResult, supplier_best, tune
 from vested.simulate.vector import VectorError, VectorUnsupported
 
-LeverChoice = str | Sequence[str]
+MAX_RUNS = 1_000_000
+"""Most runs simulated (as the scenario's ``tune.runs``): memory grows with the runs."""
 T = TypeVar("T")
 
 
@@ -66,50 +66,48 @@ class TuneReport:
 
 @dataclass(frozen=True)
 class _Deal:
-    """The agreement, the status quo and the scenario, loaded and checked against each other."""
+    """The agreement and the status quo, each loaded and checked against the scenario (the same pair
+    when the agreement is its own status quo)."""
 
-    agreement: Agreement
-    agreement_path: Path
-    agreement_source: Source
-    status_quo: Agreement
-    status_quo_path: Path
-    status_quo_source: Source
+    main: Pair
+    status_quo: Pair
     status_quo_note: str
-    scenario: Scenario
-    scenario_source: Source
 
-    def locate(self, diagnostics: Sequence[Diagnostic], status_quo: bool = False) -> tuple[Diagnostic, ...]:
-        source = self.status_quo_source if status_quo else self.agreement_source
-        return locate_pair(diagnostics, source, self.scenario_source)
+    @property
+    def agreement(self) -> Agreement:
+        return self.main.agreement
 
+    @property
+    def scenario(self) -> Scenario:
+        return self.main.scenario
 
-class _Refused(Exception):
-    def __init__(self, diagnostics: Sequence[Diagnostic]):
-        super().__init__("; ".join(d.message for d in diagnostics))
-        self.diagnostics = tuple(diagnostics)
+    def pair(self, agreement: Agreement) -> Pair:
+        """The pair of ``agreement`` (the status quo's when it is that one)."""
+        return self.status_quo if agreement is self.status_quo.agreement else self.main
 
 
 def simulate_files(agreement_path: str | Path, scenario_path: str | Path, runs: int, seed: int,
                    levers: LeverChoice = "best", status_quo_path: str | Path | None = None,
                    project_dir: str | Path | None = None) -> SimulateReport:
     """Each party's result over ``runs`` runs of the scenario's uncertain drivers, against the status quo."""
-    deal, problems = _load(agreement_path, scenario_path, status_quo_path, runs)
+    deal, problems = _load(agreement_path, scenario_path, status_quo_path, runs, seed)
     if deal is None:
         return SimulateReport(None, problems)
     try:
-        observed = _history(deal, project_dir)
-        chosen, how = _levers(deal, levers)
-        plan = Plan(deal.scenario, (deal.agreement, deal.status_quo), observed)
-        engine, engine_note = _guard(deal, False, lambda: make_engine(deal.agreement, plan.labels, runs))
-        sq_engine, sq_note = _guard(deal, True, lambda: make_engine(deal.status_quo, plan.labels, runs))
-        worlds = plan.world(deal.agreement, chosen, engine), plan.world(deal.status_quo, (), sq_engine)
-        ours, theirs = _guard(deal, False, lambda: run_worlds(plan, worlds, runs, seed))
-    except _Refused as refused:
+        observed, measured = _history(deal, project_dir)
+        chosen, how = choose_levers(deal.main, levers, ", deterministic scenario")
+        plan = Plan(deal.scenario, (deal.agreement, deal.status_quo.agreement), observed)
+        engine, engine_note = _guard(deal, deal.main, lambda: make_engine(deal.agreement, plan.labels, runs))
+        sq_engine, sq_note = (engine, engine_note) if deal.status_quo is deal.main else _guard(
+            deal, deal.status_quo, lambda: make_engine(deal.status_quo.agreement, plan.labels, runs))
+        worlds = plan.world(deal.agreement, chosen, engine), plan.world(deal.status_quo.agreement, (), sq_engine)
+        ours, theirs = _guard(deal, deal.main, lambda: run_worlds(plan, worlds, runs, seed))
+    except Refused as refused:
         return SimulateReport(None, (*problems, *refused.diagnostics))
     note = engine_note if sq_note == engine_note else f"{engine_note}; status quo: {sq_note}"
     simulation = summarise(plan, worlds[0], worlds[1], (ours, theirs), Setup(how, deal.status_quo_note, seed, note),
                            _convention(deal.scenario, plan.monthly_rate))
-    return SimulateReport(simulation, problems)
+    return SimulateReport(simulation, (*problems, *measured))
 
 
 def tune_files(agreement_path: str | Path, scenario_path: str | Path, runs: int | None = None, seed: int = 1,
@@ -117,136 +115,143 @@ def tune_files(agreement_path: str | Path, scenario_path: str | Path, runs: int 
                project_dir: str | Path | None = None) -> TuneReport:
     """The terms, within the scenario's `tune:` ranges, that maximise the expected joint result while each
     party beats the status quo with at least the threshold's probability; and the Pareto frontier."""
-    deal, problems = _load(agreement_path, scenario_path, status_quo_path, runs if runs is not None else 1)
+    deal, problems = _load(agreement_path, scenario_path, status_quo_path, runs if runs is not None else 1, seed)
     if deal is None:
         return TuneReport(None, problems)
-    found = deal.locate(check_tuning(deal.scenario, deal.agreement))
+    found = deal.main.locate(check_tuning(deal.scenario, deal.agreement))
     if any(d.is_error for d in found):
         return TuneReport(None, (*problems, *found))
     try:
-        observed = _history(deal, project_dir)
+        observed, measured = _history(deal, project_dir)
         rule: LeverRule = supplier_best(deal.scenario)
         if not (isinstance(levers, str) and levers == "best"):
-            fixed = _levers(deal, levers)
+            fixed = choose_levers(deal.main, levers)
             rule = lambda _agreement: fixed  # noqa: E731 - the same levers for every candidate
-        result = _guard(deal, False, lambda: tune(
-            deal.agreement, deal.scenario, deal.status_quo, seed=seed, status_quo_note=deal.status_quo_note,
+        result = _guard(deal, deal.main, lambda: tune(
+            deal.agreement, deal.scenario, deal.status_quo.agreement, seed=seed, status_quo_note=deal.status_quo_note,
             npv_convention=_convention(deal.scenario, monthly_rate(deal.scenario.discount_rate)),
             runs=runs, levers=rule, observed=observed))
-    except _Refused as refused:
+    except Refused as refused:
         return TuneReport(None, (*problems, *found, *refused.diagnostics))
-    return TuneReport(result, (*problems, *found))
+    return TuneReport(result, (*problems, *found, *measured))
 
 
 # -- the steps -------------------------------------------------------------------------------------------------
 
 def _load(agreement_path: str | Path, scenario_path: str | Path, status_quo_path: str | Path | None,
-          runs: int) -> tuple[_Deal | None, tuple[Diagnostic, ...]]:
-    if runs < 1:
-        return None, (error("runs", f"the number of runs is {runs}; simulate at least one run", "e.g. --runs 100000",
-                            (), "command"),)
+          runs: int, seed: int) -> tuple[_Deal | None, tuple[Diagnostic, ...]]:
+    asked = _check_command(runs, seed)
+    if asked:
+        return None, asked
     loaded = load_scenario(scenario_path)
     if not loaded.ok or loaded.scenario is None:
         return None, loaded.diagnostics
-    scenario = loaded.scenario
-    note_suffix = ""
-    if status_quo_path is None and scenario.status_quo is not None:
-        status_quo_path = Path(scenario_path).parent / scenario.status_quo
-        if not Path(status_quo_path).is_file():
-            missing = error("file", f"the status quo agreement {str(status_quo_path)!r} does not exist",
-                            "give the agreement file that stands for today, relative to the scenario", ("status_quo",), DOCUMENT)
-            return None, locate([missing], {DOCUMENT: loaded.source})
-    if status_quo_path is None:
-        status_quo_path, note_suffix = agreement_path, " (the agreement itself)"
-    problems: list[Diagnostic] = list(loaded.diagnostics)
-    sources = []
-    for path in (agreement_path, status_quo_path):
-        agreement = load_agreement(path, lint=False)
-        problems.extend(d for d in agreement.diagnostics if d not in problems)
-        if agreement.agreement is not None and agreement.ok:
-            found = locate_pair(check_scenario_for(scenario, agreement.agreement), agreement.source, loaded.source)
-            problems.extend(d for d in found if d not in problems)
-        sources.append(agreement)
-    main, status_quo = sources
-    if any(d.is_error for d in problems) or main.agreement is None or status_quo.agreement is None:
-        return None, tuple(problems)
-    note = f"{Path(status_quo_path).name}{note_suffix} with no levers"
-    return _Deal(main.agreement, Path(agreement_path), main.source, status_quo.agreement, Path(status_quo_path),
-                 status_quo.source, note, scenario, loaded.source), tuple(problems)
+    status_quo_path, missing = resolve_status_quo(scenario_path, loaded, status_quo_path)
+    if missing:
+        return None, missing
+    note = f"{Path(status_quo_path).name} with no levers" if status_quo_path is not None else \
+        f"{Path(agreement_path).name} (the agreement itself) with no levers"
+    main, problems = load_pair(agreement_path, loaded)
+    status_quo = main
+    if status_quo_path is not None and Path(status_quo_path).resolve() != Path(agreement_path).resolve():
+        status_quo, found = load_pair(status_quo_path, loaded)
+        problems = (*problems, *(d for d in found if d not in problems))
+    if main is None or status_quo is None or any(d.is_error for d in problems):
+        return None, problems
+    problems = (*problems, *check_currencies([main, status_quo]))
+    if any(d.is_error for d in problems):
+        return None, problems
+    return _Deal(main, status_quo, note), problems
 
 
-def _levers(deal: _Deal, levers: LeverChoice) -> tuple[tuple[str, ...], str]:
-    known = [lever.id for lever in deal.scenario.levers]
-    if isinstance(levers, str) and levers in ("best", "none", "all"):
-        if levers == "none":
-            return (), "no levers"
-        if levers == "all":
-            return tuple(known), "every lever"
-        try:
-            best = align(deal.agreement, deal.scenario, Evaluator(deal.agreement, deal.scenario))
-        except EvaluationError as exc:
-            raise _Refused(deal.locate(exc.diagnostics)) from None
-        return best.supplier_best.levers, f"the supplier's most profitable choice ({best.method}, deterministic scenario)"
-    ids = [part.strip() for part in levers.split(",") if part.strip()] if isinstance(levers, str) else list(levers)
-    unknown = [lever for lever in ids if lever not in known]
-    if unknown:
-        raise _Refused(deal.locate([error("unknown-lever", f"the scenario has no lever {lever!r}",
-                                          did_you_mean(lever, known) or "add it under `levers:`", ("levers",), DOCUMENT)
-                                    for lever in unknown]))
-    return tuple(lever for lever in known if lever in ids), "as given"
+def _check_command(runs: int, seed: int) -> tuple[Diagnostic, ...]:
+    """The runs and the seed asked for: at least one run and at most :data:`MAX_RUNS`; a seed from 0."""
+    problems = []
+    if runs < 1:
+        problems.append(error("runs", f"the number of runs is {runs}; simulate at least one run", "e.g. --runs 100000",
+                              (), "command"))
+    elif runs > MAX_RUNS:
+        problems.append(error("runs", f"the number of runs is {runs:,}; simulate at most {MAX_RUNS:,} runs",
+                              "e.g. --runs 100000 (percentiles and probabilities are within a fraction of a percent)",
+                              (), "command"))
+    if seed < 0:
+        problems.append(error("seed", f"the seed is {seed}; a seed is a whole number from 0", "e.g. --seed 1", (), "command"))
+    return tuple(problems)
 
 
-def _history(deal: _Deal, project_dir: str | Path | None) -> dict[str, list[Decimal]]:
-    """The measured monthly values of each driver resampled from a metric's history (from the project folder)."""
-    from vested.services import measure_files
-
-    observed: dict[str, list[Decimal]] = {}
+def _history(deal: _Deal, project_dir: str | Path | None) -> tuple[dict[str, list[Decimal]], tuple[Diagnostic, ...]]:
+    """The measured monthly values of each driver resampled from a metric's history (from the project
+    folder), and what the measurement noted about those metrics. Each agreement is measured once, for
+    every month its drivers resample."""
+    wanted: list[tuple[str, str, list[str], Pair]] = []  # (driver, metric, months, the agreement that defines it)
     for name, driver in deal.scenario.drivers.items():
         spec = driver.uncertain
         if spec is None or spec.metric is None or spec.first is None or spec.last is None:
             continue
-        where = ("drivers", name, "uncertain", "metric")
-        path = next((p for a, p in ((deal.agreement, deal.agreement_path), (deal.status_quo, deal.status_quo_path))
-                     if a.metric(spec.metric) is not None), None)
-        if path is None:
-            raise _Refused(deal.locate([error("unknown-metric", f"driver {name!r} resamples the history of metric "
-                                              f"{spec.metric!r}, which neither the agreement nor the status quo defines",
-                                              "name a metric of the agreement, or give the observed values: `values: [...]`",
-                                              where, DOCUMENT)]))
-        months = months_between(spec.first, spec.last)
-        try:
-            measured, _ = measure_files(path, months, project_dir)
-        except UserError as exc:  # a measure that cannot be compiled: the agreement's problem, located there
-            source = deal.agreement_source if path == deal.agreement_path else deal.status_quo_source
-            raise _Refused(locate([exc.diagnostic], {"agreement": source})) from None
-        rows = measured[1] if measured is not None else {}
-        values = [rows[m][spec.metric] for m in months if spec.metric in rows.get(m, {})]
+        pair = next((p for p in (deal.main, deal.status_quo) if p.agreement.metric(spec.metric) is not None), None)
+        if pair is None:
+            raise Refused(deal.main.locate([error(
+                "unknown-metric", f"driver {name!r} resamples the history of metric {spec.metric!r}, which neither the "
+                "agreement nor the status quo defines", "name a metric of the agreement, or give the observed values: "
+                "`values: [...]`", ("drivers", name, "uncertain", "metric"), DOCUMENT)]))
+        wanted.append((name, spec.metric, months_between(spec.first, spec.last), pair))
+    if not wanted:
+        return {}, ()
+    from vested.measure.engine import measure_project
+    from vested.project import open_project
+    from vested.services import measuring
+    from vested.settle import month_values, reported_values
+
+    project = open_project(project_dir)
+    every_month = sorted({m for _, _, months, _ in wanted for m in months})
+    reported = reported_values(project, every_month)
+    rows: dict[int, dict[str, dict[str, Decimal]]] = {}
+    notes: list[Diagnostic] = []
+    for pair in {id(p): p for _, _, _, p in wanted}.values():
+        months = sorted({m for _, _, ms, p in wanted if p is pair for m in ms})
+        table, failed = measuring(partial(measure_project, pair.agreement, project, months))
+        if table is None:
+            raise Refused(pair.locate(failed))
+        rows[id(pair)] = {month: month_values(pair.agreement, table, reported, month) for month in months}
+        metrics = {metric for _, metric, _, p in wanted if p is pair}
+        noted = [d for note, d in zip(table.notes, table.diagnostics, strict=True) if note.metric in metrics]
+        notes.extend(d for d in pair.locate(noted) if d not in notes)
+    observed: dict[str, list[Decimal]] = {}
+    for name, metric, months, pair in wanted:
+        values = [rows[id(pair)][m][metric] for m in months if metric in rows[id(pair)][m]]
         if not values:
             folder = str(project_dir) if project_dir is not None else ".vested"
-            raise _Refused(deal.locate([error("no-history", f"driver {name!r} resamples the history of {spec.metric!r} "
-                                              f"from {spec.first} to {spec.last}, and the project folder {folder!r} has no "
-                                              "measured value in those months", "ingest the data first (vested ingest), "
-                                              "point to the project folder, or give the observed values: `values: [...]`",
-                                              where, DOCUMENT)]))
+            raise Refused((*notes, *deal.main.locate([error(
+                "no-history", f"driver {name!r} resamples the history of {metric!r} from {months[0]} to {months[-1]}, "
+                f"and the project folder {folder!r} has no measured value in those months", "ingest the data first "
+                "(vested ingest), point to the project folder, or give the observed values: `values: [...]`",
+                ("drivers", name, "uncertain", "metric"), DOCUMENT)])))
         observed[name] = values
-    return observed
+    return observed, tuple(notes)
 
 
-def _guard(deal: _Deal, status_quo: bool, step: Callable[[], T]) -> T:
-    """Run a step of the simulation; turn what the data makes impossible into located diagnostics."""
-    agreement = deal.status_quo if status_quo else deal.agreement
+def _guard(deal: _Deal, pair: Pair, step: Callable[[], T]) -> T:
+    """Run a step of the simulation of ``pair``'s agreement; turn what the data make impossible into
+    diagnostics located in the agreement at fault (the status quo's, when a world of it failed)."""
     try:
         return step()
-    except EvaluationError as exc:
-        raise _Refused(deal.locate(exc.diagnostics, status_quo)) from None
-    except VectorUnsupported as exc:
-        raise _Refused(deal.locate([error("unsupported-term", f"agreement {agreement.id!r} cannot be simulated: {exc}",
+    except WorldFailed as failed:
+        raise _refusal(deal.pair(failed.agreement), failed.error) from None
+    except (EvaluationError, VectorUnsupported, VectorError) as exc:
+        raise _refusal(pair, exc) from None
+
+
+def _refusal(pair: Pair, exc: EvaluationError | VectorUnsupported | VectorError) -> Refused:
+    agreement = pair.agreement
+    if isinstance(exc, EvaluationError):
+        return Refused(pair.locate(exc.diagnostics))
+    if isinstance(exc, VectorUnsupported):
+        return Refused(pair.locate([error("unsupported-term", f"agreement {agreement.id!r} cannot be simulated: {exc}",
                                           "simulate at most 200,000 run-months (runs × months) to price it run by run "
-                                          "with the exact engine", _term_path(agreement, exc.term_id))], status_quo)) from None
-    except VectorError as exc:
-        raise _Refused(deal.locate([error("simulate-value", f"agreement {agreement.id!r}: {exc}",
-                                          "keep the drivers' distributions within what the term accepts",
-                                          _term_path(agreement, exc.term_id))], status_quo)) from None
+                                          "with the exact engine", _term_path(agreement, exc.term_id))]))
+    return Refused(pair.locate([error("simulate-value", f"agreement {agreement.id!r}: {exc}",
+                                      "keep the drivers' distributions within what the term accepts",
+                                      _term_path(agreement, exc.term_id))]))
 
 
 def _term_path(agreement: Agreement, term_id: str) -> tuple[str | int, ...]:

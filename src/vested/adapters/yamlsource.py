@@ -8,8 +8,6 @@ overwritten, and (d) nothing in the file can construct arbitrary objects.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -250,10 +248,3 @@ def explain_syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[str, str
         return (f"the alias *{name} has no anchor &{name} before it",
                 "define the anchor first, or write the value out", mark)
     return (problem, "check indentation, colons and quotes around this point", mark)
-
-
-def is_mapping(value: Any) -> bool:
-    return isinstance(value, Mapping)
-
-
-DATE_TYPES = (dt.date, dt.datetime)

@@ -36,7 +36,6 @@ import json
 import math
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from vested.bench.children import peak_mb  # light: imports no numpy, DuckDB or pandas
 
 AGREEMENT = ("examples", "helpdesk", "vested.yaml")
 """The agreement simulated, inside the ``vested`` package."""
@@ -274,11 +275,6 @@ def check_terms() -> list[str]:
 
 
 # -- one method in a fresh process -----------------------------------------------------------------
-
-
-def peak_mb() -> float:
-    """This process's peak resident set so far, in MB (``ru_maxrss`` is in KiB on Linux)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(spec: Mapping[str, Any]) -> dict[str, Any]:

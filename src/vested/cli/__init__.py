@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 
+from vested.core.diagnostics import Diagnostic
 from vested.render.diagnostics import diagnostics_json, format_diagnostics
 
 app = typer.Typer(
@@ -39,7 +41,8 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def fail_with(problems: Any, as_json: bool) -> None:
+def fail_with(problems: Sequence[Diagnostic], as_json: bool) -> NoReturn:
+    """The one way a command fails on user data: the diagnostics (on stderr, or as JSON), exit 1."""
     if as_json:
         emit_json({"ok": False, "diagnostics": diagnostics_json(problems)})
     else:

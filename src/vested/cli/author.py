@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from vested import __version__
-from vested.cli import JsonOption, console, emit_json
+from vested.cli import JsonOption, console, emit_json, fail_with
 from vested.render.diagnostics import diagnostics_json, format_diagnostics
 
 
@@ -45,11 +45,7 @@ def price(
 
     report = price_files(agreement, facts)
     if report.statement is None or report.agreement is None:
-        if as_json:
-            emit_json({"ok": False, "diagnostics": diagnostics_json(report.diagnostics)})
-        else:
-            print(format_diagnostics(report.diagnostics), file=sys.stderr)
-        raise typer.Exit(1)
+        fail_with(report.diagnostics, as_json)
     view = statement_view(report.agreement, report.statement)
     if as_json:
         emit_json({"ok": True, "statement": statement_json(view), "state": to_jsonable(report.state),

@@ -6,26 +6,47 @@ Registered on ``vested.cli.app`` by :mod:`vested.cli`.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, TypeVar
 
 import typer
+from rich.console import RenderableType
 
-from vested.cli import JsonOption, console, emit_json
+from vested.cli import JsonOption, console, emit_json, fail_with
+from vested.core.diagnostics import Diagnostic
 from vested.render.diagnostics import diagnostics_json, format_diagnostics
 
+HistoryOption = Annotated[Path | None, typer.Option("--project", help="Project folder whose measured history drivers "
+                                                    "with `resample: {metric}` draw from.")]
 LeversOption = Annotated[str, typer.Option("--levers", help="Which supplier levers are pulled: best (the supplier's most "
                                                         "profitable choice), none, all, or ids separated by commas.")]
 
 
-def report_deal(report: Any, table: Any, as_json: bool, to_json: Any) -> None:
+class DealReport(Protocol):
+    """What the deal services return: a result when ``ok``, and the diagnostics either way."""
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def diagnostics(self) -> Sequence[Diagnostic]: ...
+
+
+R = TypeVar("R", bound=DealReport)
+
+
+def report_deal(report: R, table: Callable[[R], RenderableType], as_json: bool, to_json: Callable[[R], dict[str, Any]]) -> None:
+    """Print a deal report (a table, or JSON with its warnings); a report with errors fails with them."""
+    if not report.ok:
+        fail_with(report.diagnostics, as_json)  # no result to render
     if as_json:
-        emit_json({"ok": report.ok, **to_json(report), "diagnostics": diagnostics_json(report.diagnostics)})
-    elif report.ok:
-        console.print(table(report))
-    if not as_json and report.diagnostics:
+        emit_json({"ok": True, **to_json(report), "diagnostics": diagnostics_json(report.diagnostics)})
+        raise typer.Exit(0)
+    console.print(table(report))
+    if report.diagnostics:
         print(format_diagnostics(report.diagnostics), file=sys.stderr)
-    raise typer.Exit(0 if report.ok else 1)
+    raise typer.Exit(0)
 
 
 def economics(
@@ -79,8 +100,7 @@ def simulate(
                                                     "scenario's status_quo, else this agreement), with no levers.")] = None,
     charts: Annotated[Path | None, typer.Option("--charts", help="Write the histograms and fan chart (SVG and PNG) "
                                                 "to this folder.")] = None,
-    project: Annotated[Path | None, typer.Option("--project", help="Project folder whose measured history drivers "
-                                                 "with `resample: {metric}` draw from.")] = None,
+    project: HistoryOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Risk simulation: each party's distribution, the chance each (and both) beat the status quo, how often caps bind."""
@@ -104,13 +124,14 @@ def tune(
     levers: LeversOption = "best",
     status_quo: Annotated[Path | None, typer.Option("--status-quo", help="The status quo agreement, with no levers.")] = None,
     charts: Annotated[Path | None, typer.Option("--charts", help="Write the Pareto frontier chart to this folder.")] = None,
+    project: HistoryOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Find the deal: terms that maximise the expected joint result while both beat the status quo often enough."""
     from vested.render.simulate import tune_json, tune_table, write_tune_charts
     from vested.simulate_service import tune_files
 
-    report = tune_files(agreement, scenario, runs, seed, levers, status_quo)
+    report = tune_files(agreement, scenario, runs, seed, levers, status_quo, project)
     if report.ok and charts is not None:
         written = write_tune_charts(report, charts)
         if not as_json:

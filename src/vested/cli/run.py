@@ -35,16 +35,13 @@ def ingest(
     import getpass
 
     from vested.render.serialize import to_jsonable
-    from vested.services import CheckReport, ingest_path
+    from vested.services import ingest_path
 
-    report = ingest_path(agreement, dataset, source, project_dir=project, who=who or getpass.getuser(),
-                         quarantine=quarantine, table=table, query=query)
-    if isinstance(report, CheckReport):
-        if as_json:
-            emit_json({"ok": False, "diagnostics": diagnostics_json(report.diagnostics)})
-        else:
-            print(format_diagnostics(report.diagnostics), file=sys.stderr)
-        raise typer.Exit(1)
+    outcome = ingest_path(agreement, dataset, source, project_dir=project, who=who or getpass.getuser(),
+                          quarantine=quarantine, table=table, query=query)
+    report = outcome.report
+    if report is None:
+        fail_with(outcome.diagnostics, as_json)
     if as_json:
         emit_json({"ok": report.ok, "summary": report.summary(), "batch_id": report.batch_id,
                    "rows_ingested": report.rows_ingested, "rows_quarantined": report.rows_quarantined,
@@ -73,17 +70,17 @@ def measure(
     months, problem = month_range(period, first, last)
     if problem is not None:
         fail_with([problem], as_json)
-    measured, notes = measure_files(agreement, months, project)
-    if measured is None:
-        fail_with(notes, as_json)
-    found, rows, _ = measured
+    report = measure_files(agreement, months, project)
+    if report.measured is None or report.agreement is None:
+        fail_with(report.diagnostics, as_json)
+    rows = report.measured.rows
     if as_json:
-        emit_json({**metric_json(rows), "diagnostics": diagnostics_json(notes)})
+        emit_json({**metric_json(rows), "diagnostics": diagnostics_json(report.diagnostics)})
     elif as_csv:
-        sys.stdout.write(metric_csv(found, rows))
+        sys.stdout.write(metric_csv(report.agreement, rows))
     else:
-        console.print(metric_table(found, rows))
-        for note in notes:
+        console.print(metric_table(report.agreement, rows))
+        for note in report.diagnostics:
             console.print(f"[dim]{note.message}[/dim]", highlight=False)
 
 
@@ -100,14 +97,14 @@ def scorecard(
     _, problem = month_range(period, None, None)
     if problem is not None:
         fail_with([problem], as_json)
-    scored, notes = scorecard_files(agreement, period, project)
-    if scored is None:
-        fail_with(notes, as_json)
-    found, card = scored
+    report = scorecard_files(agreement, period, project)
+    card = report.scorecard
+    if card is None or report.agreement is None:
+        fail_with(report.diagnostics, as_json)
     if as_json:
-        emit_json({"scorecard": scorecard_json(card), "diagnostics": diagnostics_json(notes)})
+        emit_json({"scorecard": scorecard_json(card), "diagnostics": diagnostics_json(report.diagnostics)})
         return
-    console.print(scorecard_table(found, card))
+    console.print(scorecard_table(report.agreement, card))
     for warning_text in card.warnings:
         console.print(f"[bold yellow]warning:[/] {warning_text}", highlight=False)
 
@@ -128,18 +125,18 @@ def settle(
     months, problem = month_range(period, first, last)
     if problem is not None:
         fail_with([problem], as_json)
-    settled, problems = settle_files(agreement, months, project, replace=replace)
-    if settled is None:
-        fail_with(problems, as_json)
-    found, result = settled
+    report = settle_files(agreement, months, project, replace=replace)
+    result, found = report.result, report.agreement
+    if result is None or found is None:
+        fail_with(report.diagnostics, as_json)
     if as_json:
         emit_json({"ok": result.ok, "settled": [
             {"period": s.period, "inputs_hash": s.inputs_hash, "statement": statement_json(statement_view(found, s.statement))}
-            for s in result.settlements], "written": list(result.written), "diagnostics": diagnostics_json(problems)})
+            for s in result.settlements], "written": list(result.written), "diagnostics": diagnostics_json(report.diagnostics)})
     else:
         for s in result.settlements:
             console.print(statement_table(statement_view(found, s.statement)))
             console.print(f"[dim]inputs {s.inputs_hash[:16]}…[/dim]")
-        if problems:
-            print(format_diagnostics(problems), file=sys.stderr)
+        if report.diagnostics:
+            print(format_diagnostics(report.diagnostics), file=sys.stderr)
     raise typer.Exit(0 if result.ok else 1)

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import ClassVar
 
 from vested.core.economics import show_money
 from vested.core.evaluation import Evaluator
@@ -43,6 +44,9 @@ class Choice:
     levers: tuple[str, ...]
     customer_npv: Decimal
     supplier_npv: Decimal
+
+    DERIVED: ClassVar[tuple[str, ...]] = ("joint_npv",)
+    """Properties serialised with the fields (``vested.render.serialize``)."""
 
     @property
     def joint_npv(self) -> Decimal:
@@ -86,6 +90,9 @@ class Alignment:
     ranking: tuple[Choice, ...]
     """The most profitable combinations for the supplier, best first (at most ten)."""
 
+    DERIVED: ClassVar[tuple[str, ...]] = ("customer_change", "supplier_change")
+    """Properties serialised with the fields (``vested.render.serialize``)."""
+
     @property
     def customer_change(self) -> Decimal:
         """What the supplier's choice does to the customer, against no levers under this agreement."""
@@ -127,9 +134,10 @@ def align(agreement: Agreement, scenario: Scenario, evaluator: Evaluator | None 
 
     exhaustive = n <= EXHAUSTIVE_LEVERS  # read by evaluate(): the budget binds the exhaustive search only
     note = f"every one of the {2 ** n:,} combinations of {n} levers"
-    if exhaustive and ev.pricing_estimate() > budget:
+    estimate = ev.pricing_estimate() if exhaustive else 0
+    if exhaustive and estimate > budget:
         exhaustive = False
-        note = (f"local search: the {2 ** n:,} combinations would need about {ev.pricing_estimate():,} exact-engine "
+        note = (f"local search: the {2 ** n:,} combinations would need about {estimate:,} exact-engine "
                 f"period evaluations, more than the budget of {budget:,}; ")
     elif exhaustive:
         try:

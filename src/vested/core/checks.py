@@ -331,6 +331,3 @@ def check_agreement(agreement: Agreement) -> list[Diagnostic]:
     if too_large:
         return too_large
     return [d for validation in VALIDATIONS for d in validation(agreement)]
-
-
-_ = Decimal

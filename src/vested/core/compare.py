@@ -2,6 +2,7 @@
 
     position(economics, status_quo) -> Position
     verdict(customer_change, supplier_change) -> (verdict, reason)
+    check_currency(reference, other) -> [Diagnostic]   agreements evaluated together share a currency
 
 Each party's change is the difference of its NPV from the status quo's (the customer's NPV is of
 its costs, so a rise is a saving; the supplier's is of its margin). The value created — the size of
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from vested.core.diagnostics import Diagnostic, error
 from vested.core.economics import Economics, Money, show_money
+from vested.core.model import Agreement
 from vested.core.money import CENT
 
 Verdict = Literal["win-win", "win-lose", "lose-win", "lose-lose"]
@@ -106,3 +109,15 @@ def compare(outcomes: tuple[Outcome, ...], choices: tuple[str, ...], status_quo:
     positions = tuple(position(o, status_quo, c) for o, c in zip(outcomes, choices, strict=True))
     return Comparison(scenario_id, currency, status_quo, status_quo_note, positions, npv_convention)
 
+
+
+def check_currency(reference: Agreement, other: Agreement) -> list[Diagnostic]:
+    """An agreement evaluated together with ``reference`` (compared with it, or its status quo) must
+    be in the same currency: NPVs in two currencies cannot be subtracted. The problem is ``other``'s."""
+    mine, theirs = other.policy.currency, reference.policy.currency
+    if mine == theirs:
+        return []
+    return [error("currency", f"agreement {other.id!r} is in {mine} and agreement {reference.id!r} in {theirs}: "
+                  "their results cannot be compared without an exchange rate",
+                  f"compare agreements in one currency: restate this one in {theirs}",
+                  ("policy", "currency"), "agreement")]

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from typing import ClassVar
 
+from vested.core import money
 from vested.core.evaluation import Evaluator
 from vested.core.finance import discounted_payback, irr, npv, payback
 from vested.core.model import Agreement
-from vested.core.money import CENT, ONE, ZERO, percent
+from vested.core.money import ONE, ZERO, percent
 from vested.core.scenario import Scenario
 
 NPV_CONVENTION = ("monthly discounting at (1 + {rate})^(1/12) − 1 = {monthly} a month; every flow of month k "
@@ -30,8 +32,8 @@ PAYBACK_CONVENTION = ("from the start of the month the investment is paid; that 
 
 
 def show_money(value: Decimal) -> str:
-    """An amount in a sentence: to the cent, with thousands separators (12,345.60)."""
-    return f"{value.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
+    """An amount in a sentence: to the cent, with thousands separators; "≈" when cents were cut (an NPV)."""
+    return money.show_money(value)
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class Money:
     """The supplier's cost to serve plus the running costs of levers it bears."""
     supplier_investment: Decimal
     """Investments the supplier makes."""
+
+    DERIVED: ClassVar[tuple[str, ...]] = ("customer_total_cost", "supplier_revenue", "supplier_margin")
+    """Properties serialised with the fields (``vested.render.serialize``)."""
 
     @property
     def customer_total_cost(self) -> Decimal:
@@ -123,13 +128,17 @@ class Economics:
     npv_convention: str
     payback_convention: str
 
+    DERIVED: ClassVar[tuple[str, ...]] = ("joint_npv",)
+    """Properties serialised with the fields (``vested.render.serialize``)."""
+
     @property
     def joint_npv(self) -> Decimal:
         return self.customer_npv + self.supplier_npv
 
 
 def period_economics(evaluator: Evaluator, t: int, levers: int) -> PeriodEconomics:
-    costs = evaluator.costs(t, levers)
+    drivers = evaluator.drivers(t, levers)
+    costs = evaluator.costs(t, levers, drivers)
     money = Money(
         customer_pays=evaluator.payment(t, levers), customer_own_costs=costs["customer_own"],
         customer_running_costs=costs["customer_running"], customer_investment=costs["customer_investment"],
@@ -137,13 +146,12 @@ def period_economics(evaluator: Evaluator, t: int, levers: int) -> PeriodEconomi
         supplier_investment=costs["supplier_investment"],
     )
     return PeriodEconomics(evaluator.labels[t], evaluator.lever_ids(levers & evaluator.active[t]),
-                           evaluator.drivers(t, levers), dict(evaluator.payments(t, levers)), money)
+                           drivers, dict(evaluator.payments(t, levers)), money)
 
 
-def party_flows(evaluator: Evaluator, levers: int, paid_by: str) -> list[Decimal]:
+def party_flows(periods: Sequence[PeriodEconomics], paid_by: str) -> list[Decimal]:
     """The customer's (minus its total cost) or the supplier's (its margin) cash flow, month by month."""
-    rows = [period_economics(evaluator, t, levers).money for t in range(evaluator.months)]
-    return [-m.customer_total_cost if paid_by == "customer" else m.supplier_margin for m in rows]
+    return [-p.money.customer_total_cost if paid_by == "customer" else p.money.supplier_margin for p in periods]
 
 
 def economics(agreement: Agreement, scenario: Scenario, levers: Sequence[str] = (),
@@ -154,9 +162,9 @@ def economics(agreement: Agreement, scenario: Scenario, levers: Sequence[str] = 
     periods = tuple(period_economics(evaluator, t, mask) for t in range(evaluator.months))
     totals = Money(**{f.name: sum((getattr(p.money, f.name) for p in periods), ZERO) for f in fields(Money)})
     rate = evaluator.rate
-    customer_npv = npv(rate, [-p.money.customer_total_cost for p in periods], "excel")
-    supplier_npv = npv(rate, [p.money.supplier_margin for p in periods], "excel")
-    returns = tuple(investment_return(evaluator, mask, i) for i, lever in enumerate(evaluator.levers)
+    customer_npv = npv(rate, party_flows(periods, "customer"), "excel")
+    supplier_npv = npv(rate, party_flows(periods, "supplier"), "excel")
+    returns = tuple(investment_return(evaluator, mask, i, periods) for i, lever in enumerate(evaluator.levers)
                     if mask >> i & 1 and lever.investment is not None)
     return Economics(
         agreement_id=agreement.id, agreement_title=agreement.title, scenario_id=scenario.id,
@@ -169,13 +177,16 @@ def economics(agreement: Agreement, scenario: Scenario, levers: Sequence[str] = 
     )
 
 
-def investment_return(evaluator: Evaluator, levers: int, index: int) -> InvestmentReturn:
-    """What lever ``index``'s investment earns its payer, against ``levers`` without that lever."""
+def investment_return(evaluator: Evaluator, levers: int, index: int,
+                      periods: Sequence[PeriodEconomics]) -> InvestmentReturn:
+    """What lever ``index``'s investment earns its payer, against ``levers`` without that lever;
+    ``periods`` are the months with ``levers`` in effect."""
     lever = evaluator.levers[index]
     assert lever.investment is not None
     payer, amount, start = lever.investment.paid_by, lever.investment.amount, evaluator.starts[index]
-    with_lever = party_flows(evaluator, levers, payer)
-    without = party_flows(evaluator, levers & ~(1 << index), payer)
+    with_lever = party_flows(periods, payer)
+    without_lever = levers & ~(1 << index)
+    without = party_flows([period_economics(evaluator, t, without_lever) for t in range(evaluator.months)], payer)
     change = [a - b for a, b in zip(with_lever, without, strict=True)]
     flows = [flow + (amount if t == start else ZERO) for t, flow in enumerate(change)][start:]
     monthly = irr([-amount, *flows]) if amount > 0 else None

@@ -1,5 +1,6 @@
 """An agreement on a scenario, for any combination of levers: drivers, prices and costs per period.
 
+    LeverSchedule(scenario, periods)   when each lever acts, what it does and costs, the discount factors
     Evaluator(agreement, scenario)
         .drivers(t, levers)     driver values in period t with a combination of levers
         .payment(t, levers)     what the customer pays the supplier (the exact engine's net)
@@ -40,8 +41,9 @@ from vested.core.facts import Facts
 from vested.core.model import Agreement
 from vested.core.money import ONE, ZERO
 from vested.core.pricing import price_period
-from vested.core.scenario import DOCUMENT, Scenario, resolve_periods
+from vested.core.scenario import DOCUMENT, Scenario, ScenarioPeriods, resolve_periods
 from vested.core.scenario_checks import metrics_read
+from vested.core.statement import signed_by_term
 
 WORKING_DIGITS = 40
 """Digits for discount factors and present values (results are shown to the cent)."""
@@ -51,7 +53,7 @@ Values = tuple[Decimal, ...]
 
 
 @dataclass(frozen=True)
-class Priced:
+class PeriodPayment:
     """One priced period: the customer's payment by term, the net it owes, the state carried on."""
 
     by_term: Mapping[str, Decimal]
@@ -78,6 +80,78 @@ def monthly_rate(annual: Decimal) -> Decimal:
         return +((ONE + annual) ** (ONE / 12) - ONE)
 
 
+class LeverSchedule:
+    """The scenario's months and levers as the evaluator and the risk simulation both read them.
+
+    When each lever starts (``starts``: a period index) and which levers act in each period
+    (``active``: a bit mask over ``scenario.levers``); each period's discount factor (period k
+    discounted k + 1 months at the monthly equivalent of the annual rate); the combined effect of a
+    combination of levers on a driver (``base × Π(1 + relative) + Σ add``); and what the levers in
+    effect cost each party in a period: a running cost every period from the lever's start, an
+    investment in the period it starts (one that started before the scenario is not counted).
+    """
+
+    def __init__(self, scenario: Scenario, periods: ScenarioPeriods):
+        self.labels = periods.labels
+        self.months = len(self.labels)
+        self.levers = scenario.levers
+        self.starts = [lever.start_index(periods.start) for lever in self.levers]
+        self.active = [sum(1 << i for i, s in enumerate(self.starts) if s <= t) for t in range(self.months)]
+        self.rate = monthly_rate(scenario.discount_rate)
+        with localcontext() as ctx:
+            ctx.prec = WORKING_DIGITS
+            step = ONE / (ONE + self.rate)
+            self.discount = [+(step ** (t + 1)) for t in range(self.months)]
+        self.affects = {name: sum(1 << i for i, lever in enumerate(self.levers) if name in lever.effects)
+                        for name in scenario.drivers}
+        """Per driver: the levers with an effect on it (a bit mask)."""
+        self._change: dict[tuple[str, int], tuple[Decimal, Decimal]] = {}
+
+    def lever_ids(self, levers: int) -> tuple[str, ...]:
+        return tuple(lever.id for i, lever in enumerate(self.levers) if levers >> i & 1)
+
+    def mask(self, lever_ids: Sequence[str]) -> int:
+        index = {lever.id: i for i, lever in enumerate(self.levers)}
+        return sum(1 << index[lever_id] for lever_id in lever_ids)
+
+    def change(self, name: str, levers: int) -> tuple[Decimal, Decimal]:
+        """(factor, shift) of the combined effect of ``levers`` on driver ``name``."""
+        levers &= self.affects[name]
+        key = (name, levers)
+        found = self._change.get(key)
+        if found is None:
+            if not levers:
+                found = (ONE, ZERO)
+            else:
+                top = levers.bit_length() - 1
+                factor, shift = self.change(name, levers & ~(1 << top))
+                effect = self.levers[top].effects[name]
+                found = (factor * effect.factor, shift + effect.shift)
+            self._change[key] = found
+        return found
+
+    def lever_costs(self, t: int, levers: int) -> dict[str, Decimal]:
+        """What ``levers`` cost each party in period ``t``: ``customer_running``, ``customer_investment``,
+        ``supplier_running`` and ``supplier_investment``."""
+        result = dict.fromkeys(LEVER_COSTS, ZERO)
+        for i, lever in enumerate(self.levers):
+            if not levers >> i & 1 or self.starts[i] > t:
+                continue
+            if lever.running_cost is not None:
+                result[f"{lever.running_cost.paid_by}_running"] += lever.running_cost.amount
+            if lever.investment is not None and self.starts[i] == t:
+                result[f"{lever.investment.paid_by}_investment"] += lever.investment.amount
+        return result
+
+    def investments(self, levers: int) -> list[tuple[int, str, Decimal]]:
+        """The investments of ``levers`` made within the scenario: (period, paid by, amount)."""
+        return [(self.starts[i], lever.investment.paid_by, lever.investment.amount) for i, lever in enumerate(self.levers)
+                if levers >> i & 1 and lever.investment is not None and 0 <= self.starts[i] < self.months]
+
+
+LEVER_COSTS = ("customer_running", "customer_investment", "supplier_running", "supplier_investment")
+
+
 class Evaluator:
     """Prices ``agreement`` on ``scenario`` for any lever combination, each distinct period once.
 
@@ -91,59 +165,40 @@ class Evaluator:
             raise ValueError("check the scenario against the agreement first (check_scenario_for)")
         self.agreement, self.scenario = agreement, scenario
         self.customer, self.supplier = customer.id, supplier.id
-        self.labels = periods.labels
-        self.months = len(self.labels)
-        self.levers = scenario.levers
-        self.starts = [lever.start_index(periods.start) for lever in self.levers]
-        self.active = [sum(1 << i for i, s in enumerate(self.starts) if s <= t) for t in range(self.months)]
+        self.schedule = schedule = LeverSchedule(scenario, periods)
+        self.labels, self.months, self.levers = schedule.labels, schedule.months, schedule.levers
+        self.starts, self.active, self.rate, self.discount = schedule.starts, schedule.active, schedule.rate, schedule.discount
         self.base = {name: driver.values(self.months) for name, driver in scenario.drivers.items()}
         self.needed = sorted(m for m in metrics_read(agreement) if m in self.base)
-        self._affects = {name: sum(1 << i for i, lever in enumerate(self.levers) if name in lever.effects)
-                         for name in self.base}
         self.relevant = 0
         for name in self.needed:
-            self.relevant |= self._affects[name]
-        self.rate = monthly_rate(scenario.discount_rate)
-        with localcontext() as ctx:
-            ctx.prec = WORKING_DIGITS
-            step = ONE / (ONE + self.rate)
-            self.discount = [+(step ** (t + 1)) for t in range(self.months)]
+            self.relevant |= schedule.affects[name]
+        self._ranges = [(k, name, metric.minimum, metric.maximum) for k, name in enumerate(self.needed)
+                        for metric in [agreement.metric(name)]
+                        if metric is not None and (metric.minimum is not None or metric.maximum is not None)]
+        """The drivers whose metric declares a range: (index in ``needed``, name, minimum, maximum)."""
         self.epochs = _epochs(self.active)
         self._epoch_sums = [self._sums(first, last) for first, last, _ in self.epochs]
         self._groups = [self._group(first, last) for first, last, _ in self.epochs]
         self.stateless = True
         """No priced period has carried state so far (see the module docstring)."""
         self.engine_calls = 0
-        self._change: dict[tuple[str, int], tuple[Decimal, Decimal]] = {}
-        self._by_values: dict[Values, Priced] = {}
-        self._chain: dict[tuple[int, int], Priced] = {}
+        self._by_values: dict[Values, PeriodPayment] = {}
+        self._chain: dict[tuple[int, int], PeriodPayment] = {}
         self._revenue: dict[int, Decimal] = {}
         self._epoch_costs: dict[tuple[int, int], tuple[Decimal, Decimal]] = {}
 
     # -- drivers ---------------------------------------------------------------------------------
 
     def lever_ids(self, levers: int) -> tuple[str, ...]:
-        return tuple(lever.id for i, lever in enumerate(self.levers) if levers >> i & 1)
+        return self.schedule.lever_ids(levers)
 
     def mask(self, lever_ids: Sequence[str]) -> int:
-        index = {lever.id: i for i, lever in enumerate(self.levers)}
-        return sum(1 << index[lever_id] for lever_id in lever_ids)
+        return self.schedule.mask(lever_ids)
 
     def change(self, name: str, levers: int) -> tuple[Decimal, Decimal]:
         """(factor, shift) of the combined effect of ``levers`` on driver ``name``."""
-        levers &= self._affects[name]
-        key = (name, levers)
-        found = self._change.get(key)
-        if found is None:
-            if not levers:
-                found = (ONE, ZERO)
-            else:
-                top = levers.bit_length() - 1
-                factor, shift = self.change(name, levers & ~(1 << top))
-                effect = self.levers[top].effects[name]
-                found = (factor * effect.factor, shift + effect.shift)
-            self._change[key] = found
-        return found
+        return self.schedule.change(name, levers)
 
     def driver(self, name: str, t: int, levers: int) -> Decimal:
         factor, shift = self.change(name, levers & self.active[t])
@@ -162,7 +217,7 @@ class Evaluator:
         """What the customer pays the supplier in period ``t``: the statement's net between them."""
         return self._period(t, levers & self.relevant).net
 
-    def _period(self, t: int, levers: int) -> Priced:
+    def _period(self, t: int, levers: int) -> PeriodPayment:
         if self.stateless:
             self.revenue_npv(levers)  # prices every period of this combination; may find state
         if self.stateless:
@@ -172,7 +227,7 @@ class Evaluator:
     def _values(self, t: int, levers: int) -> Values:
         return tuple(self.driver(name, t, levers) for name in self.needed)
 
-    def _state_free(self, t: int, levers: int, values: Values) -> Priced:
+    def _state_free(self, t: int, levers: int, values: Values) -> PeriodPayment:
         """The price of ``values`` with no state carried in; raises ``_Stateful`` if state comes out."""
         found = self._by_values.get(values)
         if found is None:
@@ -183,7 +238,7 @@ class Evaluator:
             self._by_values[values] = found
         return found
 
-    def _in_chain(self, t: int, levers: int) -> Priced:
+    def _in_chain(self, t: int, levers: int) -> PeriodPayment:
         """The price of period ``t``, the state of the periods before carried in (priced in order)."""
         key = (t, levers & self.active[t])
         if key not in self._chain:
@@ -197,7 +252,7 @@ class Evaluator:
                 self._chain[(k, levers & self.active[k])] = found or self._price(k, levers & self.active[k], values, state)
         return self._chain[key]
 
-    def _price(self, t: int, levers: int, values: Values, state: State) -> Priced:
+    def _price(self, t: int, levers: int, values: Values, state: State) -> PeriodPayment:
         self._check_range(t, levers, values)
         self.engine_calls += 1
         priced = price_period(self.agreement, Facts(values=dict(zip(self.needed, values, strict=True)),
@@ -205,22 +260,16 @@ class Evaluator:
         if priced.statement is None:
             raise EvaluationError([self._in_context(d, t, levers) for d in priced.diagnostics])
         by_term = {term.id: ZERO for term in self.agreement.pricing}
-        for line in priced.statement.lines:
-            if (line.payer, line.payee) == (self.customer, self.supplier):
-                by_term[line.term_id] += line.amount
-            elif (line.payer, line.payee) == (self.supplier, self.customer):
-                by_term[line.term_id] -= line.amount
-        return Priced(by_term, priced.statement.owed(self.customer, self.supplier), priced.state)
+        by_term.update(signed_by_term(priced.statement, self.customer, self.supplier))
+        return PeriodPayment(by_term, priced.statement.owed(self.customer, self.supplier), priced.state)
 
     def _check_range(self, t: int, levers: int, values: Values) -> None:
         """A driver the agreement declares must stay within its metric's range, levers and all."""
-        for name, value in zip(self.needed, values, strict=True):
-            metric = self.agreement.metric(name)
-            if metric is None:
-                continue
-            low = metric.minimum is not None and value < metric.minimum
-            if low or (metric.maximum is not None and value > metric.maximum):
-                limit = f"below the metric's minimum {metric.minimum}" if low else f"above the metric's maximum {metric.maximum}"
+        for k, name, minimum, maximum in self._ranges:
+            value = values[k]
+            low = minimum is not None and value < minimum
+            if low or (maximum is not None and value > maximum):
+                limit = f"below the metric's minimum {minimum}" if low else f"above the metric's maximum {maximum}"
                 movers = [i for i in range(len(self.levers)) if levers >> i & 1 and name in self.levers[i].effects]
                 path = ("levers", movers[-1], "effects", name) if movers else ("drivers", name)
                 combination = self.lever_ids(levers)
@@ -238,23 +287,15 @@ class Evaluator:
 
     # -- costs ------------------------------------------------------------------------------------------
 
-    def costs(self, t: int, levers: int) -> dict[str, Decimal]:
-        """Each party's own costs in period ``t`` (besides what the customer pays the supplier)."""
-        drivers = self.drivers(t, levers)
+    def costs(self, t: int, levers: int, drivers: Mapping[str, Decimal] | None = None) -> dict[str, Decimal]:
+        """Each party's own costs in period ``t`` (besides what the customer pays the supplier);
+        ``drivers`` are the period's driver values with ``levers``, when the caller has them."""
+        drivers = self.drivers(t, levers) if drivers is None else drivers
         supplier, scenario = self.scenario.supplier, self.scenario
         own = sum((cost.amount if cost.amount is not None else cost.per_unit * drivers[str(cost.driver)]
                    for cost in scenario.customer.costs), ZERO)
         serve = supplier.fixed_cost + sum((rate * drivers[name] for name, rate in supplier.unit_costs.items()), ZERO)
-        result = {"customer_own": own, "customer_running": ZERO, "customer_investment": ZERO,
-                  "supplier_operating": serve, "supplier_running": ZERO, "supplier_investment": ZERO}
-        for i, lever in enumerate(self.levers):
-            if not levers >> i & 1 or self.starts[i] > t:
-                continue
-            if lever.running_cost is not None:
-                result[f"{lever.running_cost.paid_by}_running"] += lever.running_cost.amount
-            if lever.investment is not None and self.starts[i] == t:
-                result[f"{lever.investment.paid_by}_investment"] += lever.investment.amount
-        return result
+        return {"customer_own": own, "supplier_operating": serve, **self.schedule.lever_costs(t, levers)}
 
     # -- present values, fast -----------------------------------------------------------------------
 
@@ -269,13 +310,11 @@ class Evaluator:
                 c, s = self.epoch_costs(e, levers & active)
                 customer_cost += c
                 supplier_cost += s
-            for i, lever in enumerate(self.levers):
-                if levers >> i & 1 and lever.investment is not None:
-                    amount = lever.investment.amount * self.discount[self.starts[i]]
-                    if lever.investment.paid_by == "customer":
-                        customer_cost += amount
-                    else:
-                        supplier_cost += amount
+            for t, paid_by, amount in self.schedule.investments(levers):
+                if paid_by == "customer":
+                    customer_cost += amount * self.discount[t]
+                else:
+                    supplier_cost += amount * self.discount[t]
             customer, supplier = -revenue - customer_cost, revenue - supplier_cost
         return +customer, +supplier  # rounded to the caller's context
 

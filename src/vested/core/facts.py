@@ -142,5 +142,3 @@ def build_facts(agreement: Agreement, raw: Mapping[str, Any]) -> tuple[Facts | N
         return None, problems
     return Facts(values=values, period=period, as_of=as_of, state={str(k): dict(v) for k, v in state.items()}), problems
 
-
-ZERO = Decimal(0)

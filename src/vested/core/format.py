@@ -19,6 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 from vested.core.diagnostics import Diagnostic, Path, error, show_path
 from vested.core.model import Agreement
 from vested.core.terms import TERM_TYPES
+from vested.core.values import type_name
 
 
 @cache
@@ -155,13 +156,13 @@ def describe_error(err: Any, path: Path, data: Any, document: str, suggestion: s
         hint = "write an ISO 4217 code in capitals, such as USD, EUR or GBP"
         return error("invalid-currency", message, hint, path, document)
     elif kind in ("dict_type", "dataclass_type", "model_type", "dataclass_args_type"):
-        message = f"{where} must be a mapping (key: value lines), found {type_label(err.get('input'))}"
+        message = f"{where} must be a mapping (key: value lines), found {type_name(err.get('input'))}"
         hint = "indent the keys under it"
     elif kind in ("tuple_type", "list_type"):
-        message = f"{where} must be a list, found {type_label(err.get('input'))}"
+        message = f"{where} must be a list, found {type_name(err.get('input'))}"
         hint = "write each item on its own line starting with '- ', or as [a, b]"
     elif kind in ("string_type",):
-        message = f"{where} must be text, found {type_label(err.get('input'))}"
+        message = f"{where} must be text, found {type_name(err.get('input'))}"
         hint = "quote it if it looks like a number or a date"
     elif kind == "string_too_short":
         message = f"{where} must not be empty"
@@ -201,12 +202,6 @@ def code_for(kind: str) -> str:
 
 TYPE_KINDS = ("dict_type", "dataclass_type", "model_type", "dataclass_args_type", "tuple_type", "list_type", "string_type",
               "int_type", "int_parsing", "int_from_float", "bool_type", "bool_parsing")
-
-
-def type_label(value: Any) -> str:
-    from vested.core.values import type_name
-
-    return type_name(value)
 
 
 def _record_type(tp: Any, node: Any) -> Any:

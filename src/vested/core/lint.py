@@ -1,7 +1,7 @@
 """The Vested lint: warnings for the known failure patterns ("ailments") of outsourcing deals.
 
 Each rule is a small named function with the Vested rule it protects and a rationale a user can
-read (``vested check --explain RULE``). Rules warn; they never make an agreement invalid. An
+read (``vested explain RULE``). Rules warn; they never make an agreement invalid. An
 agreement may silence a rule with a reason (``lint: {silence: [{rule: ..., reason: ...}]}``).
 """
 

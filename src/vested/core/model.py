@@ -18,7 +18,7 @@ from vested.core.measures import Dataset, Measure
 from vested.core.money import round_amount
 from vested.core.records import RECORD
 from vested.core.terms import Term
-from vested.core.values import Identifier, Number, Period, Share
+from vested.core.values import Identifier, Month, Number, Period, Positive, Share
 
 FORMAT_VERSION = 1
 
@@ -201,8 +201,8 @@ class Rounding:
 
     mode: Literal["half_up", "half_even", "half_down", "up", "down", "ceiling", "floor"] = "half_up"
     """Rounding mode (the names of Python's decimal modes)."""
-    step: Number = Decimal("0.01")
-    """Round to a multiple of this step (0.01 = cents, 1 = whole units, 0.05 = nickels)."""
+    step: Positive = Decimal("0.01")
+    """Round to a multiple of this step, a number above zero (0.01 = cents, 1 = whole units, 0.05 = nickels)."""
     apply: Literal["per_line", "per_statement"] = "per_line"
     """per_line: each statement line is rounded and the net is their sum; per_statement: lines keep
     full precision and only the net is rounded."""
@@ -258,8 +258,8 @@ class LintSettings:
 class Calendar:
     """When the agreement runs."""
 
-    start: Period
-    """First month of the agreement (2025-01)."""
+    start: Month
+    """First month of the agreement, written YYYY-MM (2025-01); a quarter or a year is refused."""
     months: int = Field(default=12, ge=1, le=1200, description="Length of the agreement in months.")
     time_zone: str = "UTC"
     """Time zone that defines period boundaries (an IANA name such as Europe/London)."""

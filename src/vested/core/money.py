@@ -1,7 +1,9 @@
 """Money: ``Decimal`` only, made by :func:`D`, rounded by a declared policy in :func:`round_amount`.
 
 Every amount in vested is a ``Decimal``. Rounding happens in exactly one place (this module), with
-the mode and step the agreement declares, so a statement can always say how it rounded.
+the mode and step the agreement declares, so a statement can always say how it rounded. Numbers are
+shown for reading here too: :func:`show` in explanations, :func:`show_money` on statements and
+scorecards; both cut what they cannot show and mark the cut with "≈".
 """
 
 from __future__ import annotations
@@ -55,28 +57,26 @@ def round_amount(amount: Decimal, mode: str = "half_up", step: Decimal = CENT) -
         return (units * step).quantize(step)
 
 
-def within(expected: Decimal, actual: Decimal, tolerance: Decimal) -> bool:
-    """True when ``actual`` is within ``tolerance`` of ``expected`` (both ends inclusive)."""
-    return abs(actual - expected) <= tolerance
-
-
-def describe_difference(expected: Decimal, actual: Decimal) -> str:
-    """Say how ``actual`` differs from ``expected``: the values, the gap and its direction."""
-    gap = actual - expected
-    direction = "above" if gap > 0 else "below" if gap < 0 else "equal to"
-    return f"expected {expected}, got {actual} ({abs(gap)} {direction} expected)"
-
-
 SHOWN_PLACES = 6
 """Explanations show at most this many decimal places; a value cut for display is marked with ≈."""
 
 
+def _quantize(value: Decimal, places: int) -> Decimal:
+    """``value`` to ``places`` decimal places (half even), with precision enough for any size."""
+    with decimal.localcontext() as ctx:
+        ctx.prec = max(ctx.prec, value.adjusted() + places + 10)
+        return value.quantize(Decimal(1).scaleb(-places))
+
+
 def _cut(value: Decimal, places: int) -> tuple[Decimal, str]:
+    """``value`` with at most ``places`` decimals, and "≈" when that changed it.
+
+    Trailing zeros are not a cut: 6.000000000 (a DECIMAL(38,9) column) is exactly 6.
+    """
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -places:
-        with decimal.localcontext() as ctx:
-            ctx.prec = max(ctx.prec, value.adjusted() + places + 10)
-            return value.quantize(Decimal(1).scaleb(-places)).normalize(), "≈"
+        cut = _quantize(value, places)
+        return cut.normalize(), ("≈" if cut != value else "")
     return value, ""
 
 
@@ -104,3 +104,23 @@ def show(amount: Decimal) -> str:
     if isinstance(exponent, int) and exponent >= 0:
         return f"{approx}{int(value):,}"
     return f"{approx}{value:,f}"
+
+
+def show_money(amount: Decimal, step: Decimal = CENT, *, trim: bool = False) -> str:
+    """An amount as a statement or a scorecard shows it, at the places of the rounding ``step``.
+
+    Thousands separators and at least two decimals (1,250.00), more when the step has more
+    (a step of 0.001 shows three). An amount with more places than that (an exact line under
+    per-statement rounding, 2/3 of a fee) is cut for reading and marked "≈" (≈666.67); the
+    statement keeps the exact value. ``trim`` drops the trailing zeros of an amount that needs
+    no cut (99.5, 12): for measured values, which are not money. A cut value keeps its places
+    (99.998 reads ≈100.00, never a round 100 that would claim a perfect month).
+    """
+    exponent = step.normalize().as_tuple().exponent
+    places = max(2, -exponent if isinstance(exponent, int) else 0)
+    cut = _quantize(amount, places)
+    if cut != amount:
+        return f"≈{cut:,.{places}f}"
+    if trim:
+        return show(amount)
+    return f"{cut:,.{places}f}"

@@ -8,19 +8,43 @@ the measurement engine, which receives local month boundaries from :func:`month_
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
-MONTH_LABEL_LENGTH = 7
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 def parse_month(label: str) -> tuple[int, int]:
-    """(year, month) of a month label such as ``2025-06``."""
-    if len(label) != MONTH_LABEL_LENGTH or label[4] != "-":
+    """(year, month) of a month label such as ``2025-06``; ``ValueError`` for anything else.
+
+    This is the one reader of month labels: the ``Month`` value type of the formats
+    (``vested.core.values``) and every comparison of months are built on it.
+    """
+    match = _MONTH.fullmatch(label) if isinstance(label, str) else None
+    if match is None:
         raise ValueError(f"{label!r} is not a month label (YYYY-MM)")
-    year, month = int(label[:4]), int(label[5:])
+    year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12:
         raise ValueError(f"{label!r} has no month {month}")
     return year, month
+
+
+def is_month(label: str) -> bool:
+    """Whether ``label`` is a month label (``2025-06``), not a quarter, a year or anything else."""
+    try:
+        parse_month(label)
+    except ValueError:
+        return False
+    return True
+
+
+def month_index(label: str) -> int:
+    """A number that orders months: ``month_index(a) < month_index(b)`` when month ``a`` comes first.
+
+    Compare months with it (or with :func:`months_between`), never as strings.
+    """
+    year, month = parse_month(label)
+    return year * 12 + (month - 1)
 
 
 def month_label(year: int, month: int) -> str:
@@ -29,16 +53,13 @@ def month_label(year: int, month: int) -> str:
 
 def add_months(label: str, count: int) -> str:
     """The month ``count`` months after (or before, if negative) ``label``."""
-    year, month = parse_month(label)
-    index = year * 12 + (month - 1) + count
+    index = month_index(label) + count
     return month_label(index // 12, index % 12 + 1)
 
 
 def months_between(first: str, last: str) -> list[str]:
     """Every month from ``first`` to ``last``, both included (empty when last is before first)."""
-    y1, m1 = parse_month(first)
-    y2, m2 = parse_month(last)
-    count = (y2 * 12 + m2) - (y1 * 12 + m1) + 1
+    count = month_index(last) - month_index(first) + 1
     return [add_months(first, i) for i in range(max(0, count))]
 
 

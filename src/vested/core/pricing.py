@@ -12,7 +12,7 @@ it does not exist.
 from __future__ import annotations
 
 import decimal
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -23,7 +23,7 @@ from vested.core.model import Agreement
 from vested.core.money import ZERO, show
 from vested.core.statement import Statement, StatementLine, net_amounts
 from vested.core.terms import PRICERS, Term, type_name
-from vested.core.terms.base import Charge, PricingContext
+from vested.core.terms.base import Charge, PricingContext, exact
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def conversion_rate(agreement: Agreement, term: Term, facts: Facts, path: tuple[
             value = facts.values.get(conversion.rate)
             if not isinstance(value, Decimal):
                 raise UserError("missing-fact", f"no exchange rate {conversion.rate!r} in this period's facts",
-                                f"add `{conversion.rate}: ...` under `values:`", ("values",))
+                                f"add `{conversion.rate}: ...` under `values:`", ("values", conversion.rate))
             return value
     raise UserError("currency", f"term {term.id!r} is in {term.currency} and there is no conversion to {agreement.policy.currency}",
                     "add it under policy.conversions", (*path, "currency"), "agreement")
@@ -120,6 +120,7 @@ def _price_period(agreement: Agreement, facts: Facts, state: Mapping[str, Mappin
     outcome_metrics = {o.id: o.metric for o in agreement.outcomes}
     outcome_directions = {o.id: o.direction for o in agreement.outcomes}
     metric_kinds = {m.id: m.kind for m in agreement.metrics}
+    round_line = line_rounding(agreement) if per_line else exact
     priced: dict[str, Decimal] = {}
     lines_by_term: dict[str, list[StatementLine]] = {}
     figures: dict[str, Mapping[str, Any]] = {}
@@ -131,6 +132,10 @@ def _price_period(agreement: Agreement, facts: Facts, state: Mapping[str, Mappin
             values=facts.values, metric_kinds=metric_kinds, outcome_metrics=outcome_metrics,
             outcome_directions=outcome_directions, priced=priced, state=carried.get(term.id, {}),
             tier_boundaries=policy.tier_boundaries, path=path, as_of=facts.as_of, period=facts.period,
+            term_id=term.id,
+            # A term in another currency is rounded after conversion, at a rate known only below:
+            # its pricer sees exact amounts (and carries them).
+            round_line=round_line if term.currency in (None, policy.currency) else exact,
         )
         try:
             result = PRICERS[type(term)](term, ctx)
@@ -139,7 +144,7 @@ def _price_period(agreement: Agreement, facts: Facts, state: Mapping[str, Mappin
         except UserError as exc:
             problems.append(exc.diagnostic)
             continue
-        lines = [_line(term, charge, payer, payee, rate, rounding.round if per_line else None) for charge in result.charges]
+        lines = [_line(term, charge, payer, payee, rate, round_line) for charge in result.charges]
         if any(line.exact >= MAX_AMOUNT for line in lines):
             problems.append(error("too-large", f"term {term.id!r} comes to an amount of 10^18 or more",
                                   "check the facts and the term's rates for a misplaced digit", path))
@@ -164,11 +169,26 @@ def _price_period(agreement: Agreement, facts: Facts, state: Mapping[str, Mappin
     return Priced(statement, new_state, ())
 
 
+def line_rounding(agreement: Agreement) -> Callable[[Decimal], Decimal]:
+    """What a per-line statement does to a charge: rounds its size by the policy, keeps its direction.
+
+    A negative charge becomes a line the other way, rounded as a positive amount, so modes that
+    are not symmetric (ceiling, floor) round the amount paid, whichever party pays it.
+    """
+    rounding = agreement.policy.rounding
+
+    def round_line(amount: Decimal) -> Decimal:
+        return -rounding.round(-amount) if amount < 0 else rounding.round(amount)
+
+    return round_line
+
+
 def _signed(line: StatementLine, term_payer: str) -> Decimal:
     return line.amount if line.payer == term_payer else -line.amount
 
 
-def _line(term: Term, charge: Charge, payer: str, payee: str, rate: Decimal | None, round_line: Any) -> StatementLine:
+def _line(term: Term, charge: Charge, payer: str, payee: str, rate: Decimal | None,
+          round_line: Callable[[Decimal], Decimal]) -> StatementLine:
     exact = charge.amount
     calculation = charge.calculation
     notes = list(charge.notes)
@@ -182,8 +202,8 @@ def _line(term: Term, charge: Charge, payer: str, payee: str, rate: Decimal | No
         payer, payee = payee, payer
         exact = -exact
         notes.append("flows from the term's payee to its payer (the amount came out negative)")
-    amount = round_line(exact) if round_line else exact
-    if round_line and amount != exact:
+    amount = round_line(exact)
+    if amount != exact:
         notes.append(f"rounded from {show(exact)}")
     label = term.title if not charge.label else f"{term.title}: {charge.label}"
     return StatementLine(term.id, type_name(type(term)), label, payer, payee, amount, exact,

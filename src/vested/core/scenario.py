@@ -25,7 +25,7 @@ from pydantic.dataclasses import dataclass
 from vested.core.model import Agreement
 from vested.core.money import HUNDRED, ONE
 from vested.core.records import RECORD
-from vested.core.scenario_values import Month, Setting, SignedRate, is_month, setting_value
+from vested.core.scenario_values import Month, Setting, SignedRate, setting_value
 from vested.core.uncertainty import Correlation, Uncertainty
 from vested.core.values import Identifier, NonNegative, Number, Rate, Share, fail, period_range
 
@@ -337,6 +337,6 @@ def resolve_periods(scenario: Scenario, agreement: Agreement) -> ScenarioPeriods
     """The scenario's months, or the agreement's calendar when the scenario does not say."""
     if scenario.periods is not None:
         return scenario.periods
-    if agreement.calendar is None or not is_month(agreement.calendar.start):
+    if agreement.calendar is None:
         return None
     return ScenarioPeriods(start=agreement.calendar.start, months=agreement.calendar.months)

@@ -1,20 +1,23 @@
-"""The value types of the scenario format: a signed rate, a month, a setting of a tunable parameter.
+"""The value types of the scenario format: a signed rate, a setting of a tunable parameter.
 
 Each is an ``Annotated`` type with its parser (raising ``fail`` for a value a user wrote wrong)
 and its JSON Schema, as the agreement's value types in ``vested.core.values`` are. The scenario
-records (``vested.core.scenario``, ``vested.core.uncertainty``) are declared with them. Pure: no I/O.
+records (``vested.core.scenario``, ``vested.core.uncertainty``) are declared with them. A month is
+the agreement format's ``Month`` (re-exported here with ``is_month``). Pure: no I/O.
 """
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 from vested.core.money import HUNDRED
-from vested.core.values import fail, parse_number, parse_period
+from vested.core.periods import is_month
+from vested.core.values import Month, fail, parse_number
+
+__all__ = ["Month", "Setting", "SignedRate", "is_month", "parse_setting", "parse_signed_rate", "setting_value"]
 
 
 def parse_signed_rate(value: Any) -> Decimal:
@@ -32,25 +35,11 @@ def parse_signed_rate(value: Any) -> Decimal:
     return number
 
 
-def is_month(label: str) -> bool:
-    return re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", label) is not None
-
-
-def parse_month(value: Any) -> str:
-    label = parse_period(value)
-    if not is_month(label):
-        raise fail("period", f"{label!r} is not a month", "scenarios run month by month: write e.g. 2025-01")
-    return label
-
-
 _as_text = PlainSerializer(lambda v: format(v, "f"), return_type=str)
 SignedRate = Annotated[Decimal, BeforeValidator(parse_signed_rate), _as_text,
                        WithJsonSchema({"anyOf": [{"type": "number", "minimum": -1, "maximum": 1},
                                                  {"type": "string", "pattern": r"^\s*[+-]?\d+(\.\d+)?\s*%$"}],
                                        "description": "A signed relative change: '-25%', '+10%' or -0.25."})]
-Month = Annotated[str, BeforeValidator(parse_month),
-                  WithJsonSchema({"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$",
-                                  "description": "A month, e.g. 2025-01."})]
 
 
 def parse_setting(value: Any) -> str:

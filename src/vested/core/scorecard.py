@@ -19,6 +19,7 @@ from typing import Literal
 
 from vested.core.model import Agreement, Outcome
 from vested.core.money import HUNDRED, ONE, ZERO
+from vested.core.periods import month_index
 from vested.core.terms.credits import ServiceCredits
 
 Status = Literal["met", "not met", "improving", "worsening", "no data"]
@@ -92,7 +93,7 @@ def score_row(outcome: Outcome, period: str, history: Mapping[str, Mapping[str, 
 
 def build_scorecard(agreement: Agreement, period: str, history: Mapping[str, Mapping[str, Decimal | None]]) -> Scorecard:
     """Score every outcome of ``agreement`` for ``period`` (earlier periods in ``history`` give the trend)."""
-    earlier = sorted(p for p in history if p < period)[-TREND_PERIODS:]
+    earlier = sorted((p for p in history if month_index(p) < month_index(period)), key=month_index)[-TREND_PERIODS:]
     rows = tuple(score_row(o, period, history, earlier) for o in agreement.outcomes)
     top = [r for r in rows if r.parent is None and r.weight > 0]
     overall: Decimal | None = None

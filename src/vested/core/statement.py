@@ -65,9 +65,17 @@ class Statement:
                 return -n.amount
         return ZERO
 
-    def total(self, payer: str, payee: str) -> Decimal:
-        """Sum of the lines from ``payer`` to ``payee`` (no netting)."""
-        return sum((line.amount for line in self.lines if (line.payer, line.payee) == (payer, payee)), ZERO)
+
+def signed_by_term(statement: Statement, customer: str, supplier: str) -> dict[str, Decimal]:
+    """What ``customer`` pays ``supplier`` under each term with a line between them, the lines summed
+    (negative: the supplier pays); the lines between other parties are left out."""
+    by_term: dict[str, Decimal] = {}
+    for line in statement.lines:
+        if (line.payer, line.payee) == (customer, supplier):
+            by_term[line.term_id] = by_term.get(line.term_id, ZERO) + line.amount
+        elif (line.payer, line.payee) == (supplier, customer):
+            by_term[line.term_id] = by_term.get(line.term_id, ZERO) - line.amount
+    return by_term
 
 
 def net_amounts(lines: Iterable[StatementLine], mode: str, step: Decimal, per_statement: bool) -> tuple[NetAmount, ...]:

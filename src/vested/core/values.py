@@ -1,4 +1,4 @@
-"""The value types of the agreement format: identifiers, amounts, shares, durations, periods.
+"""The value types of the agreement format: identifiers, amounts, shares, durations, periods, months.
 
 Each is an ``Annotated`` type that parses the forms people write in contracts ("25%", "2 days",
 "1,000.00") into one exact representation, and rejects the rest with a message and a hint.
@@ -17,6 +17,7 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from vested.core.money import HUNDRED
+from vested.core.periods import add_months, is_month
 
 IDENTIFIER_PATTERN: Final = r"^[A-Za-z][A-Za-z0-9_.\-]*$"
 
@@ -86,6 +87,14 @@ def parse_non_negative(value: Any) -> Decimal:
     number = parse_number(value)
     if number < 0:
         raise fail("number", f"{number} is negative; this value must be zero or more")
+    return number
+
+
+def parse_positive(value: Any) -> Decimal:
+    number = parse_number(value)
+    if number <= 0:
+        raise fail("number", f"{number} is not more than zero; this value must be positive",
+                   "write a number above zero, e.g. 0.01")
     return number
 
 
@@ -193,6 +202,15 @@ def parse_period(value: Any) -> str:
     return value
 
 
+def parse_month_label(value: Any) -> str:
+    """A month label such as ``2025-06`` (checked by ``periods.parse_month``); a quarter or a year is refused."""
+    label = parse_period(value)
+    if not is_month(label):
+        what = "a quarter" if "Q" in label else "a year"
+        raise fail("period", f"{label!r} is {what}, not a month", f"write the month, e.g. {label[:4]}-01")
+    return label
+
+
 def _schema(kind: str, description: str, **extra: Any) -> WithJsonSchema:
     return WithJsonSchema({"description": description, **({"type": kind} if kind else {}), **extra})
 
@@ -211,6 +229,9 @@ Amount = Annotated[Decimal, BeforeValidator(parse_amount), _as_text,
 NonNegative = Annotated[Decimal, BeforeValidator(parse_non_negative), _as_text,
                         WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string"}],
                                         "description": "A number that is zero or more."})]
+Positive = Annotated[Decimal, BeforeValidator(parse_positive), _as_text,
+                     WithJsonSchema({"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string"}],
+                                     "description": "A number greater than zero."})]
 _RATE_SCHEMA = {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1},
                           {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%$"}]}
 Rate = Annotated[Decimal, BeforeValidator(parse_rate), _as_text,
@@ -224,15 +245,11 @@ Period = Annotated[str, BeforeValidator(parse_period),
                    WithJsonSchema({"description": "A period: a month (2025-06), a quarter (2025-Q2) or a year (2025).",
                                    "anyOf": [{"type": "string", "pattern": _PERIOD.pattern},
                                              {"type": "integer", "minimum": 1000, "maximum": 9999}]})]
+Month = Annotated[str, BeforeValidator(parse_month_label),
+                  WithJsonSchema({"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$",
+                                  "description": "A month, e.g. 2025-01."})]
 
 
 def period_range(start: str, months: int) -> list[str]:
     """The month labels of a term that starts in month ``start`` (``YYYY-MM``) and lasts ``months``."""
-    year, month = int(start[:4]), int(start[5:7])
-    labels = []
-    for _ in range(months):
-        labels.append(f"{year:04d}-{month:02d}")
-        month += 1
-        if month > 12:
-            year, month = year + 1, 1
-    return labels
+    return [add_months(start, i) for i in range(months)]

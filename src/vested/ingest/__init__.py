@@ -8,7 +8,8 @@ The pipeline of one ingest (``ingest_file`` / ``ingest_sql``, in :mod:`~vested.i
     → check every value in SQL, vectorised: types, required, allowed, range, UTC offsets,
       duplicate keys in the file and against earlier batches (checks), put into words (explain)
     → nothing written on any error, or with a quarantine file: the bad rows go there (write)
-    → write ``batches/<dataset>/<batch_id>.parquet`` (typed) and then its manifest, atomically (write).
+    → write ``batches/<dataset>/<batch_id>.parquet`` (typed) and then its manifest, atomically, and only
+      then move the quarantine file into place (write).
 
 The modules, in the order of the pipeline:
 
@@ -16,7 +17,7 @@ The modules, in the order of the pipeline:
 * ``datasets``: which dataset a source goes into, and the built-in :data:`REPORTED` dataset.
 * ``run``: the state of one ingest (the source, the DuckDB connection, the columns found).
 * ``read``: CSV, Parquet, JSON Lines and SQL sources into the table ``raw`` as text; line numbers.
-* ``sql``: quoting, and the SQL that types a column's raw text (:data:`STORAGE_TYPES`).
+* ``sql``: quoting, and the SQL that types a column's raw text (to :data:`vested.project.STORAGE_TYPES`).
 * ``checks``: the columns against the dataset's, then every value in SQL, into the table ``problems``.
 * ``explain``: the message and hint of each value problem.
 * ``write``: the quarantine file and the atomic batch write.

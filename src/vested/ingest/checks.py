@@ -19,7 +19,8 @@ from vested.core.model import Agreement
 from vested.ingest.datasets import REPORTED
 from vested.ingest.report import IngestProblem, first_line
 from vested.ingest.run import FileColumn, IngestRun
-from vested.ingest.sql import FALSE_WORDS, TRUE_WORDS, ident, lit, typed_sql
+from vested.ingest.sql import FALSE_WORDS, STORAGE_TYPES, TRUE_WORDS, ident, lit, typed_sql
+from vested.project import NUMBER_PLACES
 
 _NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 _INTEGER = r"[+-]?[0-9]+(\.0*)?"
@@ -133,7 +134,9 @@ def column_checks(col: FileColumn, fmt: str) -> list[tuple[str, str, str]]:
     if kind == "integer":
         checks.append(("integer", present + f"(NOT regexp_full_match({t}, {lit(_INTEGER)}) OR {typed_sql(spec, v)} IS NULL)", "NULL"))
     elif kind == "number":
-        checks.append(("number", present + f"(NOT regexp_full_match({t}, {lit(_NUMBER)}) OR {typed_sql(spec, v)} IS NULL)", "NULL"))
+        checks.append(("number", present + f"NOT regexp_full_match({t}, {lit(_NUMBER)})", "NULL"))
+        checks.append(("number-range", present + f"{typed_sql(spec, v)} IS NULL", "NULL"))
+        checks.append(("number-places", present + f"{decimal_places(t)} > {NUMBER_PLACES}", "NULL"))
     elif kind == "boolean":
         words = ", ".join(lit(w) for w in TRUE_WORDS + FALSE_WORDS)
         checks.append(("boolean", present + f"lower({t}) NOT IN ({words})", "NULL"))
@@ -151,6 +154,22 @@ def column_checks(col: FileColumn, fmt: str) -> list[tuple[str, str, str]]:
     if spec.maximum is not None:
         checks.append(("maximum", present + f"{typed_sql(spec, v)} > {spec.maximum:f}", lit(f"{spec.maximum:f}")))
     return checks
+
+
+def decimal_places(t: str) -> str:
+    """SQL for the decimal places a number written as ``t`` (checked against ``_NUMBER``) needs, exactly.
+
+    The digits of ``12.50e-3`` are ``1250`` with 2 after the point, times 10^-3: 2 + 3 places, less
+    the trailing zero = 4 (0.01250 is 0.0125). A value whose digits are all zeros needs none. Worked
+    out on the text: storing would round it first (to :data:`~vested.project.NUMBER_PLACES` places).
+    """
+    before = f"regexp_extract({t}, '^[+-]?([0-9]*)', 1)"
+    after = f"regexp_extract({t}, '^[+-]?[0-9]*\\.?([0-9]*)', 1)"
+    digits = f"({before} || {after})"
+    # No exponent is 0; one too long for BIGINT never gets here (the value is out of range first).
+    exponent = f"COALESCE(TRY_CAST(NULLIF(regexp_extract({t}, '[eE]([+-]?[0-9]+)$', 1), '') AS BIGINT), 0)"
+    zeros = f"(length({digits}) - length(rtrim({digits}, '0')))"
+    return f"(CASE WHEN rtrim({digits}, '0') = '' THEN 0 ELSE length({after}) - {exponent} - {zeros} END)"
 
 
 def reported_checks(col: FileColumn, agreement: Agreement, columns: Sequence[FileColumn]) -> list[tuple[str, str, str]]:
@@ -176,7 +195,7 @@ def reported_checks(col: FileColumn, agreement: Agreement, columns: Sequence[Fil
         return [("reporter", present + f"{metric} IN ({ids}) AND {v} <> {expected}", f"{metric} || chr(31) || {expected}")]
     if name == "value":
         checks = []
-        number = f"TRY_CAST(trim({v}) AS DECIMAL(38,9))"
+        number = f"TRY_CAST(trim({v}) AS {STORAGE_TYPES['number']})"
         for m in reported:
             for code, bound, op in (("minimum", m.minimum, "<"), ("maximum", m.maximum, ">")):
                 if bound is not None:

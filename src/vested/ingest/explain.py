@@ -13,6 +13,7 @@ from vested.core.facts import did_you_mean
 from vested.ingest.read import source_lines
 from vested.ingest.report import PROBLEM_LIMIT, IngestProblem
 from vested.ingest.run import FileColumn, IngestRun
+from vested.project import NUMBER_DIGITS, NUMBER_PLACES
 
 
 def listed_problems(run: IngestRun) -> list[IngestProblem]:
@@ -42,6 +43,13 @@ def explain(code: str, col: FileColumn, value: str | None, detail: str | None, r
         return f"{shown} is not a whole number", "write digits only, e.g. 42"
     if code == "number":
         return f"{shown} is not a number", "write a number with a decimal point, e.g. 12.5"
+    if code == "number-range":
+        return (f"{shown} is out of range: a number has at most {NUMBER_DIGITS} digits before the decimal point",
+                f"check the value; numbers are stored exactly, with up to {NUMBER_DIGITS} digits before the point and "
+                f"{NUMBER_PLACES} after")
+    if code == "number-places":
+        return (f"{shown} has more than {NUMBER_PLACES} decimal places, and would be rounded",
+                f"round it to {NUMBER_PLACES} decimal places, or record it in a smaller unit")
     if code == "boolean":
         return f"{shown} is not true or false", "write true/false, yes/no or 1/0"
     if code == "date":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from vested.ingest.explain import listed_problems
 from vested.ingest.read import FORMATS, read_source, stage_sql
 from vested.ingest.report import PROBLEM_LIMIT, IngestProblem, IngestReport, first_line, refusal
 from vested.ingest.run import IngestRun, Source
-from vested.ingest.write import write_batch, write_quarantine
+from vested.ingest.write import staged_quarantine, write_batch
 from vested.project import Project, sha256_file
 
 
@@ -120,10 +121,9 @@ def run_pipeline(run: IngestRun, batch_id: str, who: str, now: datetime, quarant
     total += len(file_level)
     if any(p.is_error for p in file_level) or (bad and quarantine is None):
         return run.refuse(problems, total, rows)  # a column problem cannot be quarantined row by row
-    if bad and quarantine is not None:
-        write_quarantine(run, quarantine)
     good = rows - bad
-    manifest = write_batch(run, batch_id, who, now, good, bad) if good else {}
+    with staged_quarantine(run, quarantine) if bad and quarantine is not None else nullcontext():
+        manifest = write_batch(run, batch_id, who, now, good, bad) if good else {}
     return run.report(problems=tuple(problems), problems_total=total, rows_read=rows, rows_ingested=good,
                       rows_quarantined=bad, batch_id=batch_id if good else None,
                       quarantine_file=quarantine if bad else None, manifest=manifest)

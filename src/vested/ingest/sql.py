@@ -7,10 +7,9 @@ says how a column's text becomes its stored type, for the checks and for the bat
 from __future__ import annotations
 
 from vested.core.measures import Column
+from vested.project import STORAGE_TYPES
 
-STORAGE_TYPES = {"string": "VARCHAR", "integer": "BIGINT", "number": "DECIMAL(38,9)", "boolean": "BOOLEAN",
-                 "timestamp": "TIMESTAMPTZ", "date": "DATE"}
-"""How each column type is stored in a batch's Parquet file (timestamps in UTC)."""
+__all__ = ["FALSE_WORDS", "STORAGE_TYPES", "TRUE_WORDS", "ident", "json_path", "lit", "struct", "typed_sql"]
 
 TRUE_WORDS = ("true", "yes", "1")
 FALSE_WORDS = ("false", "no", "0")
@@ -22,7 +21,7 @@ def typed_sql(spec: Column, v: str) -> str:
     return {
         "string": f"CASE WHEN {t} = '' THEN NULL ELSE {v} END",
         "integer": f"TRY_CAST(regexp_replace({t}, '\\.0*$', '') AS BIGINT)",
-        "number": f"TRY_CAST({t} AS DECIMAL(38,9))",
+        "number": f"TRY_CAST({t} AS {STORAGE_TYPES['number']})",
         "boolean": (f"CASE WHEN lower({t}) IN ({', '.join(lit(w) for w in TRUE_WORDS)}) THEN true "
                     f"WHEN lower({t}) IN ({', '.join(lit(w) for w in FALSE_WORDS)}) THEN false END"),
         "timestamp": f"TRY_CAST(regexp_replace({t}, '[zZ]$', '+00:00') AS TIMESTAMPTZ)",

@@ -1,26 +1,32 @@
 """Writing: the bad rows to a quarantine file, and the good rows as a batch (Parquet, then its manifest).
 
-Both are written atomically (``vested.project.atomic_write_file``): a batch is visible only once its
-data file and then its manifest are in place, so a killed ingest leaves no partial batch.
+Both are written atomically (``vested.project``): a batch is visible only once its data file and
+then its manifest are in place, so a killed ingest leaves no partial batch; the quarantine file is
+moved into place only after the batch is written.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-from datetime import UTC, datetime
+from contextlib import AbstractContextManager
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from vested.ingest.explain import explain
 from vested.ingest.run import IngestRun
 from vested.ingest.sql import ident, lit
-from vested.project import atomic_write_bytes, atomic_write_file
+from vested.project import atomic_write_bytes, atomic_write_file, staged_file
 from vested.render.serialize import dumps
 
 
-def write_quarantine(run: IngestRun, path: Path) -> None:
-    """The bad rows with their original values and an `error` column (rows in file order)."""
+def staged_quarantine(run: IngestRun, path: Path) -> AbstractContextManager[None]:
+    """The bad rows with their original values and an `error` column (rows in file order).
+
+    Written now, next to ``path``, and moved into place when the ``with`` block succeeds: the
+    quarantine file appears only together with the batch of the good rows (never when writing it failed).
+    """
     present = [c for c in run.columns if c.name is not None]
     error_name = "error" if all(c.spec.name != "error" for c in present) else "ingest_error"
     names = ", ".join(f"r.{c.name}" for c in present)
@@ -40,7 +46,7 @@ def write_quarantine(run: IngestRun, path: Path) -> None:
                               for i, code, v, d in zip(cols, codes, found, details, strict=True)]
                     writer.writerow([*values, f"row {row}: " + "; ".join(errors)])
 
-    atomic_write_file(path, write)
+    return staged_file(path, write)
 
 
 def write_batch(run: IngestRun, batch_id: str, who: str, now: datetime, rows: int, quarantined: int) -> dict[str, Any]:
@@ -67,15 +73,23 @@ def write_batch(run: IngestRun, batch_id: str, who: str, now: datetime, rows: in
         "ingested_at": now.astimezone(UTC).isoformat(timespec="microseconds"),
         "data_sha256": data_hash.hexdigest(),
         "columns": {c.spec.name: c.spec.type for c in run.columns},
-        "time_range": [_iso(first), _iso(last)],
+        "time_range": [time_text(first), time_text(last)],
     }
     atomic_write_bytes(manifest_file, dumps(manifest).encode("utf-8"))
     return manifest
 
 
-def _iso(value: Any) -> str | None:
+def time_text(value: Any) -> str | None:
+    """The first or last time of a batch, in the one form its time column's type has (see ``time_range``).
+
+    A timestamp: the UTC instant, ``2025-06-01T08:00:00.000000+00:00`` (always with microseconds and
+    the offset, as ``ingested_at``); a date: ``2025-06-01`` (a local day, no instant); a month (the
+    ``reported`` dataset's period): ``2025-06``, as written. :func:`vested.settle.first_instant` reads them.
+    """
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat()
-    return str(value.isoformat()) if hasattr(value, "isoformat") else str(value)
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)

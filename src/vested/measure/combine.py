@@ -21,13 +21,16 @@ rows, a zero denominator); the table turns notes into diagnostics (warnings).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal, localcontext
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from vested.core.diagnostics import Diagnostic, warning
 from vested.core.periods import month_bounds
+from vested.measure.months import local_bounds
 from vested.measure.plan import MetricPlan, Plan, is_percentile
 from vested.measure.ranks import fraction_of
 
@@ -78,7 +81,12 @@ class MetricTable:
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:
-        return tuple(warning(n.code, n.message, n.hint, ("metrics", n.index, "measure")) for n in self.notes)
+        return self.diagnostics_of(self.months)
+
+    def diagnostics_of(self, months: Collection[str]) -> tuple[Diagnostic, ...]:
+        """The notes about ``months`` as diagnostics (a table measured for more months says more)."""
+        return tuple(warning(n.code, n.message, n.hint, ("metrics", n.index, "measure")) for n in self.notes
+                     if n.month in months)
 
 
 def combine(plan: Plan, results: Results) -> MetricTable:
@@ -221,15 +229,38 @@ class _Finish:
     def availability(self) -> Decimal | None:
         spec = self.metric.measure.availability
         assert spec is not None
-        scheduled = sum(((after - first).days for first, after in map(month_bounds, self.window)), 0)
         with localcontext(Context(prec=28)):
-            scheduled_time = Decimal(spec.units) * Decimal(spec.hours_per_day) * scheduled * UNIT_MICROSECONDS["hours"]
+            scheduled_time = Decimal(spec.units) * sum((self.scheduled(m, Decimal(spec.hours_per_day)) for m in self.window),
+                                                       Decimal(0))
             base = scheduled_time - self.total("planned")
             if base <= 0:
                 self.note("no-scheduled-time", f"no value for {self.month}: planned maintenance takes all the scheduled time",
                           "check `units`, `hours_per_day` and the rows marked planned")
                 return None
-            return 1 - self.total("down") / base
+            found = 1 - self.total("down") / base
+        if found < 0:
+            self.note("downtime-beyond-schedule", f"the downtime in {self.month} is more than the scheduled time, so "
+                      "availability is held to 0%", "rows should cover scheduled time only: an outage still open at "
+                      "closing time continues in a new row the next morning", blank=False)
+            return Decimal(0)
+        if found > 1:
+            self.note("negative-downtime", f"the downtime in {self.month} adds up to less than nothing, so availability "
+                      "is held to 100%", "check the outages whose end is before their start", blank=False)
+            return Decimal(1)
+        return found
+
+    def scheduled(self, month: str, hours_per_day: Decimal) -> Decimal:
+        """One unit's scheduled time in a month, in microseconds.
+
+        Round the clock (24 hours a day) it is the local month's real length: a month that moves the
+        clocks (daylight saving time) is an hour shorter or longer, as the outages clipped to it are.
+        A partial day (trading hours) is the days times the hours, whatever the clocks do.
+        """
+        if hours_per_day == 24:
+            start, end = local_bounds(month, ZoneInfo(self.plan.time_zone))  # zoneinfo caches the zone
+            return Decimal((end - start) // timedelta(microseconds=1))
+        first, after = month_bounds(month)
+        return Decimal((after - first).days) * hours_per_day * UNIT_MICROSECONDS["hours"]
 
 
 def _divide(top: Decimal, bottom: Decimal) -> Decimal:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlglot import exp
@@ -42,7 +41,7 @@ from vested.measure.fragments import (
     microseconds_between,
     where_condition,
 )
-from vested.measure.months import LocalMonths, local_bounds
+from vested.measure.months import LocalMonths, first_month, local_bounds
 from vested.measure.plan import MetricPlan, Plan, Query, is_percentile
 from vested.measure.ranks import Ranking, fraction_of, ranks_query, windows_table
 
@@ -66,7 +65,7 @@ def compile_plan(agreement: Agreement, months: Sequence[str], relations: Mapping
     fiscal_year_start = calendar.fiscal_year_start if calendar is not None else 1
     zone = _zone(time_zone)
     if not wanted:
-        return Plan((), (), time_zone, fiscal_year_start, (), (), _first_month(agreement))
+        return Plan((), (), time_zone, fiscal_year_start, (), (), first_month(agreement))
     measured: list[tuple[int, str, Measure]] = [(i, m.id, m.measure) for i, m in enumerate(agreement.metrics)
                                                  if m.measure is not None]
     reach = {first for month in wanted for _, _, measure in measured
@@ -84,7 +83,7 @@ def compile_plan(agreement: Agreement, months: Sequence[str], relations: Mapping
         built_queries, built_plans = _DatasetCompiler(context, dataset).compile(group)
         queries.extend(built_queries)
         plans.extend(built_plans)
-    return Plan(tuple(wanted), span, time_zone, fiscal_year_start, tuple(queries), tuple(plans), _first_month(agreement))
+    return Plan(tuple(wanted), span, time_zone, fiscal_year_start, tuple(queries), tuple(plans), first_month(agreement))
 
 
 def _month_labels(months: Sequence[str]) -> list[str]:
@@ -94,14 +93,6 @@ def _month_labels(months: Sequence[str]) -> list[str]:
         except ValueError as problem:
             raise MeasureError(str(problem), "months are written YYYY-MM, e.g. 2025-06") from None
     return sorted(set(months))
-
-
-def _first_month(agreement: Agreement) -> str | None:
-    start = agreement.calendar.start if agreement.calendar is not None else None
-    try:
-        return start if start is not None and parse_month(start) else None
-    except ValueError:
-        return None  # a quarter or a year
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -122,10 +113,6 @@ class _Context:
     months: tuple[str, ...]
     fiscal_year_start: int
     ranked: frozenset[str] = frozenset()
-
-    def bounds(self, month: str) -> tuple[datetime, datetime]:
-        """The UTC instants where the local month starts and the next one starts."""
-        return local_bounds(month, self.zone)
 
     def relation(self, dataset: Dataset) -> exp.Expr:
         relation = self.relations.get(dataset.id)
@@ -356,15 +343,16 @@ class _DatasetCompiler:
         start_col, end_col = self.dataset.column(spec.start), self.dataset.column(spec.end)
         assert start_col is not None and end_col is not None
         tz = self.context.time_zone
-        first, last = self.context.bounds(self.context.span[0])[0], self.context.bounds(self.context.span[-1])[1]
+        zone = self.context.zone
+        first, last = local_bounds(self.context.span[0], zone)[0], local_bounds(self.context.span[-1], zone)[1]
         t_start = instant(column(spec.start, "t"), start_col.type, tz)
         t_end = instant(column(spec.end, "t"), end_col.type, tz)
         overlaps = exp.and_(exp.LT(this=t_start, expression=instant_literal(last)),
                             exp.paren(exp.or_(exp.Is(this=column(spec.end, "t"), expression=exp.null()),
                                               exp.GT(this=t_end, expression=instant_literal(first))), copy=False))
         inner = self.inner([], overlaps)
-        months = exp.values([(exp.Literal.string(m), instant_literal(self.context.bounds(m)[0]),
-                              instant_literal(self.context.bounds(m)[1])) for m in self.context.span],
+        months = exp.values([(exp.Literal.string(m), *map(instant_literal, local_bounds(m, zone)))
+                             for m in self.context.span],
                             alias="m", columns=["label", "starts", "ends"])
         r_start = instant(column(spec.start, "r"), start_col.type, tz)
         r_end = exp.Coalesce(this=instant(column(spec.end, "r"), end_col.type, tz), expressions=[local("ends", "m")])

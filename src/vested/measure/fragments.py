@@ -18,10 +18,7 @@ from sqlglot import exp
 from vested.core.diagnostics import Path as DocPath
 from vested.core.diagnostics import UserError
 from vested.core.measures import Column, Comparison, Dataset
-
-SQL_TYPES = {"string": "TEXT", "integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN",
-             "timestamp": "TIMESTAMPTZ", "date": "DATE"}
-"""The SQL type of each column type (an empty dataset, or a table created for one)."""
+from vested.project import STORAGE_TYPES
 
 MONTH_FORMAT = "%Y-%m"
 """Month label format; sqlglot writes it as strftime (DuckDB) or to_char 'YYYY-MM' (PostgreSQL)."""
@@ -182,7 +179,7 @@ def table_relation(name: str) -> exp.Table:
 
 def empty_relation(dataset: Dataset) -> exp.Subquery:
     """A relation with the dataset's columns and no rows: a dataset with nothing ingested yet."""
-    columns = [exp.alias_(exp.cast(exp.null(), exp.DataType.build(SQL_TYPES[c.type])), identifier(c.name))
+    columns = [exp.alias_(exp.cast(exp.null(), exp.DataType.build(STORAGE_TYPES[c.type])), identifier(c.name))
                for c in dataset.columns]
     return exp.select(*columns).where(exp.false()).subquery()
 

@@ -1,4 +1,8 @@
-"""Economics, comparisons and alignment as terminal tables and as JSON (from the same frozen results)."""
+"""Economics, comparisons and alignment as terminal tables and as JSON (from the same frozen results).
+
+Amounts read as ``vested.core.economics.show_money`` writes them (12,345.60); the JSON is the
+records as ``vested.render.serialize`` makes it, derived values (joint NPV, ...) included.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +14,11 @@ from rich.table import Table
 from rich.text import Text
 
 from vested.core.alignment import Choice
-from vested.core.compare import Outcome, Position
-from vested.core.economics import Economics, InvestmentReturn, Money
-from vested.core.money import CENT, percent
+from vested.core.compare import Position
+from vested.core.economics import Economics, Money, show_money
+from vested.core.money import percent
 from vested.deal import AlignReport, CompareReport, EconomicsReport
 from vested.render.serialize import to_jsonable
-
-
-def amount(value: Decimal) -> str:
-    """Money to the cent, with thousands separators."""
-    return f"{value.quantize(CENT, rounding=ROUND_HALF_UP):,.2f}"
 
 
 def months(value: Decimal | None) -> str:
@@ -48,8 +47,8 @@ def economics_table(report: EconomicsReport) -> Group:
         table.add_row(p.period, ", ".join(p.levers), *_money_cells(p.money))
     table.add_row(Text("term", style="bold"), "", *_money_cells(e.totals), style="bold")
     summary = Text()
-    summary.append(f"Customer NPV {amount(e.customer_npv)}   Supplier NPV {amount(e.supplier_npv)}   "
-                   f"Joint NPV {amount(e.joint_npv)}\n", style="bold")
+    summary.append(f"Customer NPV {show_money(e.customer_npv)}   Supplier NPV {show_money(e.supplier_npv)}   "
+                   f"Joint NPV {show_money(e.joint_npv)}\n", style="bold")
     summary.append(f"NPV at {percent(e.discount_rate)} a year: {e.npv_convention}.\n", style="dim")
     parts: list[Any] = [table, summary]
     if e.investments:
@@ -59,9 +58,9 @@ def economics_table(report: EconomicsReport) -> Group:
 
 
 def _money_cells(m: Money) -> list[str]:
-    return [amount(m.customer_pays), amount(m.customer_own_costs), amount(m.customer_running_costs + m.customer_investment),
-            amount(m.customer_total_cost), amount(m.supplier_revenue), amount(m.supplier_cost),
-            amount(m.supplier_investment), amount(m.supplier_margin)]
+    return [show_money(m.customer_pays), show_money(m.customer_own_costs), show_money(m.customer_running_costs + m.customer_investment),
+            show_money(m.customer_total_cost), show_money(m.supplier_revenue), show_money(m.supplier_cost),
+            show_money(m.supplier_investment), show_money(m.supplier_margin)]
 
 
 def investments_table(e: Economics) -> Table:
@@ -70,32 +69,15 @@ def investments_table(e: Economics) -> Table:
                    "discounted payback"):
         table.add_column(column, justify="right" if column not in ("lever", "paid by", "month") else "left")
     for i in e.investments:
-        table.add_row(i.label, i.paid_by, amount(i.amount), i.period, amount(i.incremental_npv), rate(i.irr_monthly),
+        table.add_row(i.label, i.paid_by, show_money(i.amount), i.period, show_money(i.incremental_npv), rate(i.irr_monthly),
                       rate(i.irr_annual), months(i.payback_months), months(i.discounted_payback_months))
     return table
 
 
-def money_json(m: Money) -> dict[str, Any]:
-    data: dict[str, Any] = to_jsonable(m)
-    data.update(customer_total_cost=to_jsonable(m.customer_total_cost), supplier_revenue=to_jsonable(m.supplier_revenue),
-                supplier_margin=to_jsonable(m.supplier_margin))
-    return data
-
-
-def investment_json(i: InvestmentReturn) -> dict[str, Any]:
-    data: dict[str, Any] = to_jsonable(i)
-    return data
-
-
 def economics_json(report: EconomicsReport) -> dict[str, Any]:
-    e = report.economics
-    assert e is not None
-    data: dict[str, Any] = to_jsonable(e)
+    assert report.economics is not None
+    data: dict[str, Any] = to_jsonable(report.economics)
     data["lever_choice"] = report.lever_choice
-    data["totals"] = money_json(e.totals)
-    data["joint_npv"] = to_jsonable(e.joint_npv)
-    for row, period in zip(data["periods"], e.periods, strict=True):
-        row["money"] = money_json(period.money)
     return data
 
 
@@ -110,13 +92,13 @@ def compare_table(report: CompareReport) -> Group:
                    "value created", "split (customer/supplier)", "verdict"):
         table.add_column(column, justify="left" if column in ("agreement", "levers", "verdict") else "right")
     sq = c.status_quo
-    table.add_row(f"status quo: {sq.agreement_title}", levers_text(sq.levers), amount(sq.customer_npv),
-                  amount(sq.supplier_npv), "", "", "", "", "")
+    table.add_row(f"status quo: {sq.agreement_title}", levers_text(sq.levers), show_money(sq.customer_npv),
+                  show_money(sq.supplier_npv), "", "", "", "", "")
     for p in c.positions:
         o = p.outcome
-        table.add_row(o.agreement_title, f"{levers_text(o.levers)}\n({p.lever_choice})", amount(o.customer_npv),
-                      amount(o.supplier_npv), amount(p.customer_change), amount(p.supplier_change),
-                      amount(p.value_created), _split(p), Text(p.verdict, style="bold"))
+        table.add_row(o.agreement_title, f"{levers_text(o.levers)}\n({p.lever_choice})", show_money(o.customer_npv),
+                      show_money(o.supplier_npv), show_money(p.customer_change), show_money(p.supplier_change),
+                      show_money(p.value_created), _split(p), Text(p.verdict, style="bold"))
     notes = Text()
     for p in c.positions:
         notes.append(f"{p.outcome.agreement_title}: {p.verdict} — {p.reason}.\n")
@@ -130,19 +112,9 @@ def _split(p: Position) -> str:
     return f"{percent(p.customer_share.quantize(Decimal('0.001')))} / {percent(p.supplier_share.quantize(Decimal('0.001')))}"
 
 
-def outcome_json(o: Outcome) -> dict[str, Any]:
-    data: dict[str, Any] = to_jsonable(o)
-    data["totals"] = money_json(o.totals)
-    return data
-
-
 def compare_json(report: CompareReport) -> dict[str, Any]:
-    c = report.comparison
-    assert c is not None
-    data: dict[str, Any] = to_jsonable(c)
-    data["status_quo"] = outcome_json(c.status_quo)
-    for row, p in zip(data["positions"], c.positions, strict=True):
-        row["outcome"] = outcome_json(p.outcome)
+    assert report.comparison is not None
+    data: dict[str, Any] = to_jsonable(report.comparison)
     return data
 
 
@@ -161,33 +133,21 @@ def align_table(report: AlignReport) -> Group:
         effects.add_column(column, justify="right" if column in ("customer", "supplier") else "left")
     for e in a.lever_effects:
         effects.add_row(e.label, "yes" if e.chosen else "no", "yes" if e.in_joint_best else "no",
-                        amount(e.customer_change), amount(e.supplier_change))
+                        show_money(e.customer_change), show_money(e.supplier_change))
     text = Text()
     text.append(("MISALIGNED" if a.misaligned else "ALIGNED") + f": {a.reason}.\n", style="bold")
-    text.append(f"For the customer the supplier's choice means {amount(a.customer_change)} against no levers; "
-                f"for the supplier {amount(a.supplier_change)}.\n")
+    text.append(f"For the customer the supplier's choice means {show_money(a.customer_change)} against no levers; "
+                f"for the supplier {show_money(a.supplier_change)}.\n")
     text.append(f"Search: {a.method} — {a.method_note}; {a.combinations:,} of {a.total_combinations:,} combinations "
                 f"evaluated, {a.engine_calls:,} periods priced by the exact engine.", style="dim")
     return Group(table, effects, text)
 
 
 def _choice_cells(choice: Choice) -> list[str]:
-    return [levers_text(choice.levers), amount(choice.customer_npv), amount(choice.supplier_npv), amount(choice.joint_npv)]
-
-
-def choice_json(choice: Choice) -> dict[str, Any]:
-    data: dict[str, Any] = to_jsonable(choice)
-    data["joint_npv"] = to_jsonable(choice.joint_npv)
-    return data
+    return [levers_text(choice.levers), show_money(choice.customer_npv), show_money(choice.supplier_npv), show_money(choice.joint_npv)]
 
 
 def align_json(report: AlignReport) -> dict[str, Any]:
-    a = report.alignment
-    assert a is not None
-    data: dict[str, Any] = to_jsonable(a)
-    for key in ("no_levers", "supplier_best", "joint_best"):
-        data[key] = choice_json(getattr(a, key))
-    data["ranking"] = [choice_json(c) for c in a.ranking]
-    data["customer_change"] = to_jsonable(a.customer_change)
-    data["supplier_change"] = to_jsonable(a.supplier_change)
+    assert report.alignment is not None
+    data: dict[str, Any] = to_jsonable(report.alignment)
     return data

@@ -28,7 +28,7 @@ from vested.core.lint import RULES
 from vested.core.model import Agreement
 from vested.core.terms import TERM_TYPES, TermBase
 from vested.core.terms.common import AmountSource, SplitSpec
-from vested.core.values import Amount, DurationText, Identifier, NonNegative, Number, Period, Rate, Share
+from vested.core.values import Amount, DurationText, Identifier, Month, NonNegative, Number, Period, Positive, Rate, Share
 
 VALUE_TYPES: tuple[tuple[Any, str, str], ...] = (
     (Number, "number", "`99.5`, `1200`, `\"1,250.50\"`"),
@@ -38,6 +38,8 @@ VALUE_TYPES: tuple[tuple[Any, str, str], ...] = (
     (Share, "share", "`80%`, `0.8`"),
     (DurationText, "duration", "`10 minutes`, `2 days`, `1 week`"),
     (Period, "period", "`2025-06`, `2025-Q2`, `2025`"),
+    (Month, "month", "`2025-06`"),
+    (Positive, "number > 0", "`0.01`, `0.05`"),
     (Identifier, "id", "`store_uptime`, `fleet-fee`"),
     (AmountSource, "amount source", "`40000`, `{metric: monthly_charge}`, `{term: service_fee}`"),
     (SplitSpec, "split", "`80/20`, `{customer: 80%, supplier: 20%}`"),

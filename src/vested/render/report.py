@@ -153,6 +153,7 @@ def _comparison(view: ReportView, ids: _Ids, with_charts: bool) -> str:
 
 
 def _contract(contract: ContractReport, anchor: str, ids: _Ids, with_charts: bool) -> str:
+    trends = _trends(contract)
     parts = [f"<section id=\"{anchor}\"><h2>{_e(contract.title)}</h2>",
              f"<p class=\"parties\">{_e(contract.name(contract.customer))} (customer) and "
              f"{_e(contract.name(contract.supplier))} (supplier) · agreement <code>{_e(contract.agreement_id)}</code></p>"]
@@ -163,14 +164,14 @@ def _contract(contract: ContractReport, anchor: str, ids: _Ids, with_charts: boo
                 for m in contract.months for line in m.statement.lines]
         parts.append(_figure(charts.payments_svg(data, title="Paid each period, by statement line (credits below zero)",
                                                  currency=contract.currency, id_prefix=ids.next())))
-        for outcome, rows in _trends(contract).items():
+        for outcome, rows in trends.items():
             last = rows[-1][1]
             points = [{"period": period, "value": row.value} for period, row in rows]
             parts.append(_figure(charts.trend_svg(points, title=f"{last.statement} ({outcome})",
                                                   unit=contract.units.get(last.metric, ""), baseline=last.baseline,
                                                   target=last.target, id_prefix=ids.next())))
     if any(m.scorecard is not None for m in contract.months):
-        parts.append(_scorecard_overview(contract, anchor))
+        parts.append(_scorecard_overview(contract, anchor, trends))
     parts.append("<h3>Period by period</h3>")
     parts.extend(_month(contract, month, anchor) for month in contract.months)
     parts.append("</section>")
@@ -178,6 +179,7 @@ def _contract(contract: ContractReport, anchor: str, ids: _Ids, with_charts: boo
 
 
 def _trends(contract: ContractReport) -> dict[str, list[tuple[str, ScoreRow]]]:
+    """Each outcome's scorecard rows, period by period."""
     found: dict[str, list[tuple[str, ScoreRow]]] = {}
     for month in contract.months:
         for row in month.scorecard.rows if month.scorecard else ():
@@ -185,9 +187,9 @@ def _trends(contract: ContractReport) -> dict[str, list[tuple[str, ScoreRow]]]:
     return found
 
 
-def _scorecard_overview(contract: ContractReport, section: str) -> str:
-    outcomes = list(_trends(contract))
-    titles = {oid: rows[-1][1] for oid, rows in _trends(contract).items()}
+def _scorecard_overview(contract: ContractReport, section: str, trends: dict[str, list[tuple[str, ScoreRow]]]) -> str:
+    outcomes = list(trends)
+    titles = {oid: rows[-1][1] for oid, rows in trends.items()}
     head = "".join(f"<th>{_e(oid)}<br><span class=\"sub\">target {_number(titles[oid].target)}</span></th>" for oid in outcomes)
     rows = []
     for month in contract.months:

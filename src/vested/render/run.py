@@ -11,7 +11,7 @@ from typing import Any
 from rich.table import Table
 
 from vested.core.model import Agreement
-from vested.core.money import show
+from vested.core.money import CENT, show, show_money
 from vested.core.scorecard import Scorecard
 from vested.render.serialize import to_jsonable
 
@@ -54,10 +54,7 @@ def reading(value: Decimal) -> str:
     A cut value keeps its two decimals (99.998 reads "≈100.00", never "100", which would claim a
     perfect month); the exact value is in the JSON.
     """
-    cut = value.quantize(Decimal("0.01"))
-    if cut == value:
-        return show(value)
-    return f"≈{cut:,.2f}"
+    return show_money(value, CENT, trim=True)
 
 
 def scorecard_table(agreement: Agreement, card: Scorecard) -> Table:

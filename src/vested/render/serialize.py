@@ -1,4 +1,8 @@
-"""The one place values become JSON: Decimal -> string, dates -> ISO 8601, records -> mappings."""
+"""The one place values become JSON: Decimal -> string, dates -> ISO 8601, records -> mappings.
+
+A record's JSON holds its fields, then the derived values (properties) its class names in
+``DERIVED`` (e.g. ``Money.DERIVED = ("customer_total_cost", ...)``), so a renderer never patches them in.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,8 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        names = [*(f.name for f in dataclasses.fields(value)), *getattr(type(value), "DERIVED", ())]
+        return {name: to_jsonable(getattr(value, name)) for name in names}
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

@@ -19,9 +19,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from vested.core.economics import show_money
 from vested.core.money import percent
+from vested.project import atomic_write_bytes
 from vested.render.charts import HEIGHT, INK, NEUTRAL, PALETTE, WIDTH, png, svg
-from vested.render.deal import amount
 from vested.render.serialize import to_jsonable
 from vested.simulate.run import Bin, FanPoint, PartyRisk, Simulation, Summary
 from vested.simulate.tune import Candidate, TuneResult
@@ -88,8 +89,8 @@ def _party_rows(table: Table, risk: PartyRisk) -> None:
 
 
 def _summary_cells(summary: Summary) -> list[str]:
-    return [amount(summary.mean), amount(summary.p5), amount(summary.p50), amount(summary.p95),
-            amount(summary.expected_shortfall)]
+    return [show_money(summary.mean), show_money(summary.p5), show_money(summary.p50), show_money(summary.p95),
+            show_money(summary.expected_shortfall)]
 
 
 def simulate_json(report: SimulateReport) -> dict[str, Any]:
@@ -145,13 +146,15 @@ def write_simulate_charts(report: SimulateReport, folder: str | Path) -> list[Pa
 
 
 def _write(charts: dict[str, alt.TopLevelMixin], folder: Path) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    """Render every chart first, then write each file atomically: a chart that fails to render
+    leaves no file half-written, and a reader sees an old file or the new one."""
+    files = {}
     for stem, chart in charts.items():
-        (folder / f"{stem}.svg").write_text(svg(chart, stem), encoding="utf-8")
-        (folder / f"{stem}.png").write_bytes(png(chart))
-        written += [folder / f"{stem}.svg", folder / f"{stem}.png"]
-    return written
+        files[folder / f"{stem}.svg"] = svg(chart, stem).encode("utf-8")
+        files[folder / f"{stem}.png"] = png(chart)
+    for path, data in files.items():
+        atomic_write_bytes(path, data)
+    return list(files)
 
 
 # -- tune -------------------------------------------------------------------------------------------------------
@@ -187,7 +190,7 @@ def tune_table(report: TuneReport) -> Group:
         frontier.add_row(*_candidate_cells(candidate), style=style)
     text = Text()
     if r.best is not None:
-        text.append(f"Best: {_settings(r, r.best)} — expected joint NPV {amount(r.best.expected_joint)}, both beat the "
+        text.append(f"Best: {_settings(r, r.best)} — expected joint NPV {show_money(r.best.expected_joint)}, both beat the "
                     f"status quo in {share(r.best.p_both)} of runs.\n", style="bold")
     else:
         text.append(f"No candidate lets each party beat the status quo in {percent(r.threshold)} of runs.\n", style="bold")
@@ -226,25 +229,13 @@ def _settings(r: TuneResult, c: Candidate) -> str:
 def _candidate_cells(c: Candidate) -> list[str]:
     if not c.valid:
         return [*c.settings, c.reason, "", "", "", "", "", ""]
-    return [*c.settings, ", ".join(c.levers) or "none", amount(c.expected_joint), amount(c.customer_gain),
-            amount(c.supplier_gain), share(c.p_customer), share(c.p_supplier), share(c.p_both)]
-
-
-def candidate_json(c: Candidate) -> dict[str, Any]:
-    data: dict[str, Any] = to_jsonable(c)
-    data["joint_gain"] = to_jsonable(c.joint_gain)
-    return data
+    return [*c.settings, ", ".join(c.levers) or "none", show_money(c.expected_joint), show_money(c.customer_gain),
+            show_money(c.supplier_gain), share(c.p_customer), share(c.p_supplier), share(c.p_both)]
 
 
 def tune_json(report: TuneReport) -> dict[str, Any]:
-    r = report.result
-    assert r is not None
-    data: dict[str, Any] = to_jsonable(r)
-    for key in ("as_written", "best", "closest"):
-        value = getattr(r, key)
-        data[key] = None if value is None else candidate_json(value)
-    data["frontier"] = [candidate_json(c) for c in r.frontier]
-    data["candidates"] = [candidate_json(c) for c in r.candidates]
+    assert report.result is not None
+    data: dict[str, Any] = to_jsonable(report.result)
     return data
 
 

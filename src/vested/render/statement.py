@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from vested.core.model import Agreement
-from vested.core.money import show
+from vested.core.money import CENT, show, show_money
 from vested.core.statement import Statement
 from vested.render.serialize import to_jsonable
 
@@ -23,6 +23,8 @@ class StatementView:
     title: str
     statement: Statement
     names: dict[str, str]
+    step: Decimal = CENT
+    """The agreement's rounding step: amounts show its places, and an exact line is cut to them with "≈"."""
 
     def name(self, party_id: str) -> str:
         return self.names.get(party_id, party_id)
@@ -30,12 +32,13 @@ class StatementView:
     def net_sentences(self) -> list[str]:
         if not self.statement.net:
             return ["nothing is owed"]
-        return [f"{self.name(n.payer)} owes {self.name(n.payee)} {money(n.amount)} {self.statement.currency}"
+        return [f"{self.name(n.payer)} owes {self.name(n.payee)} {money(n.amount, self.step)} {self.statement.currency}"
                 for n in self.statement.net]
 
 
 def statement_view(agreement: Agreement, statement: Statement) -> StatementView:
-    return StatementView(agreement.title, statement, {p.id: p.name for p in agreement.parties})
+    return StatementView(agreement.title, statement, {p.id: p.name for p in agreement.parties},
+                         agreement.policy.rounding.step)
 
 
 def statement_table(view: StatementView) -> Group:
@@ -51,7 +54,7 @@ def statement_table(view: StatementView) -> Group:
         explanation.append(f"\n{line.calculation}", style="")
         for note in line.notes:
             explanation.append(f"\n· {note}", style="italic")
-        table.add_row(line.label, f"{view.name(line.payer)} → {view.name(line.payee)}", money(line.amount), explanation)
+        table.add_row(line.label, f"{view.name(line.payer)} → {view.name(line.payee)}", money(line.amount, view.step), explanation)
     footer = Text("\n".join(f"Net: {sentence}" for sentence in view.net_sentences()), style="bold")
     footer.append(f"\nRounding: {s.rounding}", style="dim")
     figures = [f"{term}: " + ", ".join(f"{k.replace('_', ' ')} {fmt(v)}" for k, v in f.items())
@@ -61,11 +64,8 @@ def statement_table(view: StatementView) -> Group:
     return Group(table, footer)
 
 
-def money(amount: Decimal) -> str:
-    """An amount as it stands on a statement: thousands separators, at least two decimals."""
-    exponent = amount.as_tuple().exponent
-    places = max(2, -exponent) if isinstance(exponent, int) else 2
-    return f"{amount:,.{places}f}"
+money = show_money
+"""An amount as it stands on a statement (``money.show_money``; the name the report and the demo use)."""
 
 
 def fmt(value: Any) -> str:

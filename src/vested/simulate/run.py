@@ -2,21 +2,22 @@
 
     plan = Plan(scenario, (agreement, status_quo))
     worlds = plan.world(agreement, levers, engine), plan.world(status_quo, (), engine_sq)   # engines: make_engine
-    results = run_worlds(plan, worlds, runs=100_000, seed=1)     # per-run NPVs of each world
+    results = run_worlds(plan, worlds, runs=100_000, seed=1)     # per-run NPVs of each world (or WorldFailed)
     simulation = summarise(plan, *worlds, results, Setup(...), npv_convention)   # the frozen view-model
 
 Each chunk of runs (:data:`CHUNK` at a time, so memory stays bounded) draws the drivers once
 (``vested.simulate.sampling``) and evaluates every world on the same draws: month by month, the
-drivers after the levers' effects (``base × Π(1 + relative) + Σ add``, as in
-``vested.core.evaluation``) are priced by the vectorised engine (``VectorEngine``, state carried
+drivers after the levers' effects (``base × Π(1 + relative) + Σ add``, from the lever schedule
+``vested.core.evaluation`` evaluates with too) are priced by the vectorised engine (``VectorEngine``, state carried
 from month to month) and costed as ``vested.core.economics`` does — customer: payments + own costs
 + the levers' costs it bears; supplier: revenue − cost to serve − the levers' costs it bears — and
 each party's cash flow is discounted as there (month k discounted k months at the monthly
 equivalent of the annual rate). A driver the agreement reads is clipped to the range its metric
 declares (the exact engine refuses values outside it); how often that happens is reported.
 
-Reproducible: chunk *i* draws from the *i*-th child of ``SeedSequence(seed)``, so a seed gives the
-same numbers every time (for the same :data:`CHUNK`).
+Reproducible: chunk *i* draws from the *i*-th child of ``SeedSequence(seed)`` (:func:`draw_chunks`),
+so a seed gives the same numbers every time (for the same :data:`CHUNK`). A world the data makes
+impossible to simulate raises :class:`WorldFailed`, which says which world it was.
 
 The view-model's records and statistics are in ``vested.simulate.summary`` (re-exported here);
 :func:`summarise` assembles them from a plan and its runs.
@@ -25,21 +26,22 @@ The view-model's records and statistics are in ``vested.simulate.summary`` (re-e
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-from vested.core.evaluation import WORKING_DIGITS, EvaluationError, monthly_rate
+from vested.core.evaluation import EvaluationError, LeverSchedule
 from vested.core.facts import Facts
 from vested.core.model import Agreement
-from vested.core.money import ONE, ZERO
+from vested.core.money import ZERO
 from vested.core.pricing import price_period
 from vested.core.scenario import Scenario, resolve_periods
 from vested.core.scenario_checks import metrics_read
+from vested.core.statement import signed_by_term
 from vested.simulate.sampling import Array, Draws, Sampler
 from vested.simulate.summary import (
     Bin,
@@ -55,7 +57,7 @@ from vested.simulate.summary import (
     histogram,
     summary_of,
 )
-from vested.simulate.vector import VectorEngine, VectorUnsupported
+from vested.simulate.vector import VectorEngine, VectorError, VectorUnsupported
 
 CHUNK = 50_000
 """Runs drawn and priced at a time."""
@@ -66,8 +68,9 @@ EXACT_LIMIT = 200_000
 
 __all__ = [  # with the records and statistics of vested.simulate.summary, which others import from here
     "CHUNK", "EXACT_LIMIT", "FAN_RUNS", "Bin", "DriverNote", "ExactEngine", "ExactResult", "FanPoint", "LimitBinding",
-    "PartyRisk", "PeriodEngine", "PeriodResult", "Plan", "Setup", "Simulation", "Summary", "World", "WorldRuns", "beats",
-    "cents", "driver_bounds", "histogram", "make_engine", "run_worlds", "summarise", "summary_of",
+    "PartyRisk", "PeriodEngine", "PeriodResult", "Plan", "Setup", "Simulation", "Summary", "World", "WorldFailed",
+    "WorldRuns", "beats", "cents", "draw_chunks", "driver_bounds", "histogram", "make_engine", "run_worlds", "summarise",
+    "summary_of",
 ]
 
 
@@ -128,11 +131,8 @@ class ExactEngine:
             priced = price_period(self.agreement, facts, states[r])
             if priced.statement is None:
                 raise EvaluationError([d for d in priced.diagnostics if d.is_error])
-            for line in priced.statement.lines:
-                if (line.payer, line.payee) == (self.customer, self.supplier):
-                    flows[line.term_id][r] += float(line.amount)
-                elif (line.payer, line.payee) == (self.supplier, self.customer):
-                    flows[line.term_id][r] -= float(line.amount)
+            for term_id, amount in signed_by_term(priced.statement, self.customer, self.supplier).items():
+                flows[term_id][r] = float(amount)
             net[r] = float(priced.statement.owed(self.customer, self.supplier))
             carried.append(priced.state)
         return ExactResult(net, flows, {}, (t + 1, carried))
@@ -180,13 +180,11 @@ class Plan:
         if periods is None:
             raise ValueError("check the scenario against the agreement first (check_scenario_for)")
         self.scenario, self.periods = scenario, periods
-        self.labels = periods.labels
-        self.months = len(self.labels)
-        self.monthly_rate = monthly_rate(scenario.discount_rate)
-        with localcontext() as ctx:
-            ctx.prec = WORKING_DIGITS
-            step = ONE / (ONE + self.monthly_rate)
-            self.discount = np.array([float(step ** (t + 1)) for t in range(self.months)])
+        self.schedule = LeverSchedule(scenario, periods)
+        self.labels = self.schedule.labels
+        self.months = self.schedule.months
+        self.monthly_rate = self.schedule.rate
+        self.discount = np.array([float(factor) for factor in self.schedule.discount])
         self.sampler = Sampler(scenario, self.months, observed)
         self.bounds = driver_bounds(scenario, agreements)
         self.customer_fixed = float(sum((c.amount for c in scenario.customer.costs if c.amount is not None), ZERO))
@@ -197,38 +195,25 @@ class Plan:
     def world(self, agreement: Agreement, levers: Sequence[str], engine: PeriodEngine | None = None,
               engine_note: str = "") -> World:
         """``agreement`` with ``levers`` (ids) in effect from their starts."""
-        scenario, start, months = self.scenario, self.periods.start, self.months
-        chosen = [lever for lever in scenario.levers if lever.id in set(levers)]
+        schedule, months = self.schedule, self.months
+        chosen = schedule.mask([lever.id for lever in self.scenario.levers if lever.id in set(levers)])
+        in_effect = [chosen & schedule.active[t] for t in range(months)]
         factors: dict[str, Array] = {}
         shifts: dict[str, Array] = {}
         exact: dict[str, Array] = {}
-        customer, supplier = np.zeros(months), np.zeros(months)
-        for name, driver in scenario.drivers.items():
-            movers = [lever for lever in chosen if name in lever.effects]
-            factor, shift = [ONE] * months, [ZERO] * months
-            for lever in movers:
-                effect = lever.effects[name]
-                for t in range(max(0, lever.start_index(start)), months):
-                    factor[t] *= effect.factor
-                    shift[t] += effect.shift
+        for name, driver in self.scenario.drivers.items():
+            changes = [schedule.change(name, levers) for levers in in_effect]
             if driver.uncertain is None:
-                exact[name] = np.array([float(v * f + s) for v, f, s in zip(driver.values(months), factor, shift, strict=True)])
-            elif movers:
-                factors[name] = np.array([float(f) for f in factor])
-                shifts[name] = np.array([float(s) for s in shift])
-        for lever in chosen:
-            first = lever.start_index(start)
-            for payment, every_month in ((lever.running_cost, True), (lever.investment, False)):
-                if payment is None or not 0 <= first < months:
-                    continue
-                target = customer if payment.paid_by == "customer" else supplier
-                if every_month:
-                    target[first:] += float(payment.amount)
-                else:
-                    target[first] += float(payment.amount)
-        needed = tuple(m for m in metrics_read(agreement) if m in scenario.drivers)
-        ids = tuple(lever.id for lever in chosen)
-        return World(agreement, ids, needed, factors, shifts, exact, customer, supplier, engine, engine_note)
+                exact[name] = np.array([float(v * f + s) for v, (f, s) in zip(driver.values(months), changes, strict=True)])
+            elif chosen & schedule.affects[name]:
+                factors[name] = np.array([float(f) for f, _ in changes])
+                shifts[name] = np.array([float(s) for _, s in changes])
+        costs = [schedule.lever_costs(t, chosen) for t in range(months)]
+        customer = np.array([float(c["customer_running"] + c["customer_investment"]) for c in costs])
+        supplier = np.array([float(c["supplier_running"] + c["supplier_investment"]) for c in costs])
+        needed = tuple(m for m in metrics_read(agreement) if m in self.scenario.drivers)
+        return World(agreement, schedule.lever_ids(chosen), needed, factors, shifts, exact, customer, supplier, engine,
+                     engine_note)
 
     def drivers(self, world: World, draws: Draws, t: int, clipped: dict[str, int]) -> dict[str, Array]:
         """Every driver's value in month ``t`` with the world's levers, clipped to its range."""
@@ -285,19 +270,36 @@ class WorldRuns:
     """The values priced per run and month of the first chunk (driver -> runs × months), when traced."""
 
 
+class WorldFailed(Exception):
+    """The data make world ``index`` (of those run together) impossible to simulate; ``error`` says why."""
+
+    def __init__(self, index: int, agreement: Agreement, error: EvaluationError | VectorError | VectorUnsupported):
+        super().__init__(str(error))
+        self.index, self.agreement, self.error = index, agreement, error
+
+
+def draw_chunks(plan: Plan, runs: int, seed: int, chunk: int = CHUNK) -> Iterator[Draws]:
+    """The drivers of ``runs`` runs, :data:`CHUNK` at a time: chunk *i* from the *i*-th child of the seed."""
+    for index, child in enumerate(np.random.SeedSequence(seed).spawn(math.ceil(runs / chunk))):
+        yield plan.sampler.draw(min(chunk, runs - index * chunk), np.random.default_rng(child))
+
+
 def run_worlds(plan: Plan, worlds: Sequence[World], runs: int, seed: int, *, chunk: int = CHUNK,
-               fan_runs: int = FAN_RUNS, trace: bool = False) -> list[WorldRuns]:
-    """Simulate ``runs`` runs of every world on the same draws (chunk by chunk)."""
+               fan_runs: int = FAN_RUNS, trace: bool = False, draws: Sequence[Draws] | None = None) -> list[WorldRuns]:
+    """Simulate ``runs`` runs of every world on the same draws (chunk by chunk); ``draws`` are the
+    chunks already drawn (by :func:`draw_chunks` with the same runs, seed and chunk), to reuse them.
+    Raises :class:`WorldFailed` when the data make a world impossible to simulate."""
     kept = min(runs, fan_runs)
     results = [WorldRuns(np.empty(runs), np.empty(runs), np.zeros((kept, plan.months)), np.zeros((kept, plan.months)))
                for _ in worlds]
-    seeds = np.random.SeedSequence(seed).spawn(math.ceil(runs / chunk))
-    for index, child in enumerate(seeds):
-        first = index * chunk
-        size = min(chunk, runs - first)
-        draws = plan.sampler.draw(size, np.random.default_rng(child))
-        for world, result in zip(worlds, results, strict=True):
-            _run_chunk(plan, world, draws, result, first, kept, trace and index == 0)
+    first = 0
+    for index, chunk_draws in enumerate(draws if draws is not None else draw_chunks(plan, runs, seed, chunk)):
+        for number, (world, result) in enumerate(zip(worlds, results, strict=True)):
+            try:
+                _run_chunk(plan, world, chunk_draws, result, first, kept, trace and index == 0)
+            except (EvaluationError, VectorError) as exc:
+                raise WorldFailed(number, world.agreement, exc) from exc
+        first += chunk_draws.runs
     return results
 
 

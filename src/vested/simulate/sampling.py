@@ -212,9 +212,9 @@ class Sampler:
             if names:
                 self.groups.append((vary, names, _square_root(np.array(matrix, dtype=np.float64))))
 
-    @property
-    def uncertain(self) -> frozenset[str]:
-        return frozenset(self.marginals)
+    def draw_bytes(self, runs: int) -> int:
+        """The memory the draws of ``runs`` runs take (float64 values, per run or per run and month)."""
+        return sum(runs * (1 if m.spec.vary == "per_run" else self.months) * 8 for m in self.marginals.values())
 
     def draw(self, runs: int, rng: np.random.Generator) -> Draws:
         levels: dict[str, Array] = {}

@@ -5,13 +5,14 @@
 The scenario's ``tune:`` names parameters (a field of a term, a range, a step). A *candidate* is one
 value for each, applied with ``dataclasses.replace`` on the term — which validates it again through
 the format — and then the agreement's checks; a candidate the format or the checks refuse is
-skipped with the reason. For each valid candidate:
+skipped with the reason, as is one the simulation refuses (a term's value out of what it accepts
+in some run). For each valid candidate:
 
 1. the supplier chooses its levers under the candidate terms (its most profitable combination,
    ``vested.core.alignment`` on the exact engine) — terms change behaviour, which is the point;
 2. the risk simulation runs ``tune.runs`` runs with the seed, on the same draws for every candidate
    and for the status quo (common random numbers: differences between candidates are not noise
-   between draws);
+   between draws; drawn once and shared when they fit in :data:`DRAWN_BYTES`);
 3. its *expected joint result* is the mean over the runs of customer NPV + supplier NPV, and it is
    *feasible* when each party's probability of beating the status quo is at least ``threshold``.
 
@@ -37,7 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import product
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import ValidationError
@@ -48,10 +49,14 @@ from vested.core.evaluation import EvaluationError, Evaluator
 from vested.core.model import Agreement
 from vested.core.scenario import Scenario, TuneParameter, setting_value
 from vested.core.scenario_checks import field_value, record_field
-from vested.simulate.run import Plan, WorldRuns, beats, cents, make_engine, run_worlds
+from vested.simulate.run import Plan, WorldFailed, WorldRuns, beats, cents, draw_chunks, make_engine, run_worlds
+from vested.simulate.sampling import Draws
+from vested.simulate.vector import VectorUnsupported
 
 LeverRule = Callable[[Agreement], tuple[tuple[str, ...], str]]
 """Given a candidate agreement: the levers in effect and how they were chosen."""
+DRAWN_BYTES = 256 * 2**20
+"""Most memory the drivers' draws may take to be drawn once for every candidate (beyond: drawn per candidate)."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,9 @@ class Candidate:
     """Both probabilities at least the threshold."""
     change: float = 0.0
     """How far from the terms as written: Σ |candidate − written| ÷ |written| over the parameters."""
+
+    DERIVED: ClassVar[tuple[str, ...]] = ("joint_gain", "weaker_probability")
+    """Properties serialised with the fields (``vested.render.serialize``)."""
 
     @property
     def joint_gain(self) -> Decimal:
@@ -111,6 +119,7 @@ class TuneResult:
     runs: int
     seed: int
     lever_choice: str
+    """How the levers were chosen (for the terms as written)."""
     status_quo: str
     method: str
     """grid, or random search + local refinement."""
@@ -127,7 +136,11 @@ class TuneResult:
     candidates: tuple[Candidate, ...]
     """Every candidate evaluated, in the order evaluated."""
     engine: str
+    """The engine that prices the terms as written."""
     npv_convention: str
+
+    DERIVED: ClassVar[tuple[str, ...]] = ("skipped",)
+    """Properties serialised with the fields (``vested.render.serialize``)."""
 
     @property
     def skipped(self) -> tuple[Candidate, ...]:
@@ -137,15 +150,20 @@ class TuneResult:
 def tune(agreement: Agreement, scenario: Scenario, status_quo: Agreement, *, seed: int, status_quo_note: str,
          npv_convention: str, runs: int | None = None, levers: LeverRule | None = None,
          observed: Mapping[str, Sequence[Decimal]] | None = None) -> TuneResult:
-    """Search the scenario's tunable parameters (see the module docstring); raises ``EvaluationError``
-    when the status quo cannot be evaluated and ``VectorUnsupported`` when a term cannot be simulated."""
+    """Search the scenario's tunable parameters (see the module docstring). Raises ``WorldFailed`` when
+    the status quo cannot be simulated, and ``VectorUnsupported`` when a term of the agreement as
+    written cannot be simulated; a candidate that cannot be is skipped with the reason."""
     settings = scenario.tune
     assert settings is not None, "check_tuning first"
     runs = runs or settings.runs
     plan = Plan(scenario, (agreement, status_quo), observed)
-    engine, _ = make_engine(status_quo, plan.labels, runs)
-    (baseline,) = run_worlds(plan, [plan.world(status_quo, (), engine)], runs, seed, fan_runs=0)
-    tuner = Tuner(agreement, scenario, plan, baseline, levers or supplier_best(scenario), runs, seed)
+    draws = list(draw_chunks(plan, runs, seed)) if plan.sampler.draw_bytes(runs) <= DRAWN_BYTES else None
+    try:
+        engine, _ = make_engine(status_quo, plan.labels, runs)
+    except VectorUnsupported as exc:
+        raise WorldFailed(0, status_quo, exc) from exc
+    (baseline,) = run_worlds(plan, [plan.world(status_quo, (), engine)], runs, seed, fan_runs=0, draws=draws)
+    tuner = Tuner(agreement, scenario, plan, baseline, levers or supplier_best(scenario), runs, seed, draws)
     as_written = tuner.evaluate_agreement(agreement, written_settings(agreement, settings.parameters))
     method, how, size = search(tuner, settings.budget, settings.search, seed)
     candidates = tuple(tuner.seen.values())
@@ -163,14 +181,16 @@ class Tuner:
     """Evaluates candidates of one agreement on one scenario against the status quo (see the module docstring)."""
 
     def __init__(self, agreement: Agreement, scenario: Scenario, plan: Plan, baseline: WorldRuns, levers: LeverRule,
-                 runs: int, seed: int):
+                 runs: int, seed: int, draws: Sequence[Draws] | None = None):
         assert scenario.tune is not None
         self.agreement, self.scenario, self.plan, self.baseline = agreement, scenario, plan, baseline
         self.parameters = scenario.tune.parameters
         self.threshold = float(scenario.tune.threshold)
-        self.levers, self.runs, self.seed = levers, runs, seed
+        self.levers, self.runs, self.seed, self.draws = levers, runs, seed, draws
         self.written = tuple(_number(field_value(_term(agreement, p.term), p.field)) for p in self.parameters)
-        self.engine = self.lever_choice = ""
+        _, self.engine = make_engine(agreement, plan.labels, runs)  # raises VectorUnsupported: nothing to tune
+        self.lever_choice = ""
+        """How the levers were chosen for the first candidate evaluated: the terms as written."""
         self.seen: dict[tuple[str, ...], Candidate] = {}
 
     def evaluate(self, settings: tuple[str, ...]) -> Candidate:
@@ -180,11 +200,18 @@ class Tuner:
 
     def evaluate_agreement(self, agreement: Agreement, settings: tuple[str, ...]) -> Candidate:
         try:
-            levers, self.lever_choice = self.levers(agreement)
+            levers, how = self.levers(agreement)
         except EvaluationError as exc:
             return Candidate(settings, False, f"cannot be evaluated: {exc}")
-        engine, self.engine = make_engine(agreement, self.plan.labels, self.runs)
-        (ours,) = run_worlds(self.plan, [self.plan.world(agreement, levers, engine)], self.runs, self.seed, fan_runs=0)
+        self.lever_choice = self.lever_choice or how
+        try:
+            engine, _ = make_engine(agreement, self.plan.labels, self.runs)
+            (ours,) = run_worlds(self.plan, [self.plan.world(agreement, levers, engine)], self.runs, self.seed,
+                                 fan_runs=0, draws=self.draws)
+        except VectorUnsupported as exc:
+            return Candidate(settings, False, str(exc))  # "term ... cannot be simulated: why"
+        except WorldFailed as exc:
+            return Candidate(settings, False, f"cannot be simulated: {exc.error}")
         customer, supplier = ours.customer - self.baseline.customer, ours.supplier - self.baseline.supplier
         p_customer, p_supplier = float(np.mean(beats(customer))), float(np.mean(beats(supplier)))
         values = [_number(field_value(_term(agreement, p.term), p.field)) for p in self.parameters]

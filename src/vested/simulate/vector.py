@@ -365,11 +365,6 @@ class VectorEngine:
         """The metric ids whose values :meth:`price` needs."""
         self._constant_net = float(sum((Decimal(int(c.sign)) * c.code.constant for c in compiled if c.code.constant is not None), ZERO))
 
-    @property
-    def stateful(self) -> tuple[str, ...]:
-        """Ids of the terms that carry state from period to period."""
-        return tuple(c.term_id for c in self._compiled if c.code.initial is not None)
-
     def initial_state(self, runs: int) -> State:
         """The state before the first period (what the exact engine starts from: nothing carried)."""
         return {c.term_id: c.code.initial(runs) for c in self._compiled if c.code.initial is not None}

@@ -35,6 +35,7 @@ def compile_service_credits(term: ServiceCredits, setup: Setup) -> TermCode:
     base_of, base, metrics = setup.source(term.base)
     _check_base(term.id, base)
     lines = setup.lines
+    same_currency = lines.rate is None
     boundaries = term.boundaries or setup.boundaries
     misses = [_misses(level) for level in term.service_levels]
     near = tolerance(base)
@@ -84,8 +85,12 @@ def compile_service_credits(term: ServiceCredits, setup: Setup) -> TermCode:
             binds["rolling_cap"] = hit = credit > allowed + near
             total += lines((allowed - credit) * hit, values)
             np.minimum(credit, allowed, out=credit)
+        # What later periods count is what this period's lines paid (rounded per line, as the exact
+        # engine carries it); a converted term's lines are rounded after conversion, so it carries the credit.
+        paid = total.copy() if same_currency else credit
+        if rolling:
             carried["history_base"] = _shift(bases, amount)
-            carried["history_credit"] = _shift(given, credit)
+            carried["history_credit"] = _shift(given, paid)
         if earn_back:
             pending = state["pending"]
             met = np.ones(credit.shape, dtype=bool)
@@ -95,7 +100,7 @@ def compile_service_credits(term: ServiceCredits, setup: Setup) -> TermCode:
             total += lines(-(pending[0] * met), values)
             waiting = np.empty_like(pending)
             np.multiply(pending[1:], met, out=waiting[:-1])
-            np.maximum(credit, 0.0, out=waiting[-1])
+            np.maximum(paid, 0.0, out=waiting[-1])
             carried["pending"] = waiting
         return total, binds, carried or None
 

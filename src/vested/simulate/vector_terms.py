@@ -187,7 +187,9 @@ def compile_award_fee(term: AwardFee, setup: Setup) -> TermCode:
             return lines(earned * pool, values), None, None
         available = state["carried_over"] + pool
         fee = available * earned
-        return lines(fee, values), None, {"carried_over": available - fee}
+        line = lines(fee, values)
+        # the pool carries what the line did not pay (the exact engine carries the rounded line)
+        return line, None, {"carried_over": available - (line if lines.rate is None else fee)}
 
     initial = (lambda runs: {"carried_over": np.zeros(runs)}) if term.rollover else None
     return TermCode(step, tuple(m for m, _ in factors), initial)
@@ -218,7 +220,10 @@ def compile_target_cost(term: TargetCost, setup: Setup) -> TermCode:
         share_to_date = np.where(spent <= target, total, -total)
         if not cumulative:
             return lines(share_to_date, values), None, None
-        return lines(share_to_date - state["assessed_to_date"], values), None, {"assessed_to_date": share_to_date}
+        assessed = state["assessed_to_date"]
+        line = lines(share_to_date - assessed, values)
+        # what has been assessed is what the lines paid (rounded per line, as the exact engine carries it)
+        return line, None, {"assessed_to_date": assessed + line if lines.rate is None else share_to_date}
 
     initial = (lambda runs: {"assessed_to_date": np.zeros(runs)}) if cumulative else None
     return TermCode(step, (*target_metrics, actual), initial)

@@ -10,18 +10,18 @@ flows the other way (a gainshare loss, a pain share). The engine normalises the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass as plain_dataclass
 from dataclasses import field
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
-from vested.core.diagnostics import Path, UserError
-from vested.core.money import show
+from vested.core.diagnostics import Path, UserError, show_path
+from vested.core.money import D, show
 from vested.core.records import RECORD
 from vested.core.values import Amount, Identifier
 
@@ -126,9 +126,20 @@ class TermResult:
     state: Mapping[str, Any] | None = None
 
 
+def exact(amount: Decimal) -> Decimal:
+    """The line rounding of a statement that rounds only its net: none."""
+    return amount
+
+
 @plain_dataclass(frozen=True)
 class PricingContext:
-    """Everything a pricer may read: the period's facts, earlier terms' amounts, its own state."""
+    """Everything a pricer may read: the period's facts, earlier terms' amounts, its own state.
+
+    ``round_line`` is what the statement does to a charge of this term: a charge of ``x`` puts a
+    line of ``round_line(x)`` on the statement (the same sign). A pricer that carries amounts to
+    later periods (credits given, fee paid, share assessed) carries what the lines paid, so that
+    no cent is lost or paid twice between periods.
+    """
 
     values: Mapping[str, FactValue]
     metric_kinds: Mapping[str, str]
@@ -140,6 +151,8 @@ class PricingContext:
     path: Path
     as_of: datetime | None = None
     period: str | None = None
+    term_id: str = ""
+    round_line: Callable[[Decimal], Decimal] = exact
 
     def _value(self, metric_id: str) -> FactValue:
         if metric_id not in self.values:
@@ -147,7 +160,7 @@ class PricingContext:
                 "missing-fact",
                 f"no value for metric {metric_id!r} in this period's facts",
                 f"add `{metric_id}: ...` under `values:` in the facts file",
-                ("values",),
+                ("values", metric_id),
             )
         return self.values[metric_id]
 
@@ -200,6 +213,42 @@ class PricingContext:
         """An error about this term's evaluation, located at the term in the agreement."""
         return UserError(code, message, hint, (*self.path, *where), document="agreement")
 
+    # -- carried state: written by the previous period, or by hand in a facts file ----------------
 
-def signed(amount: Decimal) -> str:
-    return show(amount)
+    def state_error(self, message: str, hint: str = "", where: Path = ()) -> UserError:
+        """An error in this term's carried state, located at ``state.<term>.<where>`` in the facts."""
+        place = show_path((self.term_id, *where))
+        return UserError("state", f"carried state {place}: {message}",
+                         hint or "carry the state as the previous period's statement left it",
+                         ("state", self.term_id, *where))
+
+    def state_number(self, value: Any, where: Path) -> Decimal:
+        """A number read from carried state (an entry of a list, say), or a located state error."""
+        if isinstance(value, int | float | str | Decimal) and not isinstance(value, bool):
+            try:
+                number = D(value)
+            except InvalidOperation:
+                number = None
+            if number is not None and number.is_finite():
+                return number
+        raise self.state_error(f"must be a number, found {value!r}", 'write it as text, e.g. "1250.00"', where)
+
+    def stored_number(self, key: str, default: Decimal | None = None) -> Decimal:
+        """The number this term carried under ``key``; ``default`` when it carried none (required when None)."""
+        if key not in self.state or self.state[key] is None:
+            if default is None:
+                raise self.state_error("is missing", f"add `{key}:` to the term's state", (key,))
+            return default
+        return self.state_number(self.state[key], (key,))
+
+    def stored_list(self, key: str, *, of_mappings: bool = False) -> list[Any]:
+        """The list this term carried under ``key`` (empty when it carried none), or a located state error."""
+        value = self.state.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list | tuple):
+            raise self.state_error(f"must be a list, found {value!r}", "", (key,))
+        for i, item in enumerate(value):
+            if of_mappings and not isinstance(item, Mapping):
+                raise self.state_error(f"must be a mapping, found {item!r}", "", (key, i))
+        return list(value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
@@ -118,5 +117,3 @@ class CreditTier:
     def bounds(self) -> Bounds:
         return (self.lower, self.upper)
 
-
-ZERO = Decimal(0)

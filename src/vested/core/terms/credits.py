@@ -12,15 +12,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from collections.abc import Iterator
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
 from vested.core.bands import find_band
-from vested.core.diagnostics import UserError
 from vested.core.money import ZERO, D, percent, show
 from vested.core.records import RECORD
 from vested.core.terms.base import Charge, PricingContext, Reference, TermBase, TermKind, TermResult
@@ -185,27 +184,6 @@ def _range_text(lower: Decimal | None, upper: Decimal | None, boundaries: str) -
     return f"{low}level{high}"
 
 
-def _stored(value: Any, term_id: str, what: str) -> Decimal:
-    """A number from carried state, or a facts error saying which entry is broken."""
-    try:
-        if isinstance(value, int | float | str | Decimal) and not isinstance(value, bool):
-            number = D(value)
-            if number.is_finite():
-                return number
-    except InvalidOperation:
-        pass
-    raise UserError("state", f"state of {term_id!r}: {what} must be a number, found {value!r}",
-                    'write e.g. history: [{base: "40000", credit: "2000"}]', ("state", term_id))
-
-
-def _entries(ctx: PricingContext, term_id: str, key: str) -> list[Mapping[str, Any]]:
-    entries = ctx.state.get(key, [])
-    if not isinstance(entries, list | tuple) or not all(isinstance(e, Mapping) for e in entries):
-        raise UserError("state", f"state of {term_id!r}: {key} must be a list of mappings, found {entries!r}",
-                        'e.g. history: [{base: "40000", credit: "2000"}]', ("state", term_id, key))
-    return list(entries)
-
-
 def _level_charge(level: ServiceLevel, base: Decimal, boundaries: str,
                   ctx: PricingContext) -> tuple[Charge, bool]:
     """The credit one service level earns, and whether the level met its target."""
@@ -266,10 +244,11 @@ def price_service_credits(term: ServiceCredits, ctx: PricingContext) -> TermResu
     ``rate × the window's bases``, so this period's credit is at most ``rate × (previous bases +
     this base) − previous credits`` and never below zero. A binding cap is its own negative line.
     State ``history`` holds ``{base, credit}`` of earlier periods (most recent last; the credit
-    after caps); an entry may aggregate several periods (e.g. the last eleven months' totals).
+    after caps, as the period's lines paid it); an entry may aggregate several periods (e.g. the
+    last eleven months' totals).
 
     Earn-back (``earn_back: {periods: K}``): each period's credit (after caps) is paid to the
-    customer and recorded as pending. It is earned back, that is returned to the supplier as a
+    customer and recorded as pending, as its lines paid it. It is earned back, that is returned to the supplier as a
     negative line, once the K periods that follow it all meet every service level's target (a
     level equal to its target meets it). If any of those K periods misses a target, the pending
     credit is forfeited and stays with the customer. State ``pending`` holds ``{credit, remaining,
@@ -291,9 +270,10 @@ def price_service_credits(term: ServiceCredits, ctx: PricingContext) -> TermResu
     state: dict[str, Any] = {}
     if term.rolling_cap is not None:
         keep = term.rolling_cap.periods - 1
-        history = [(_stored(e.get("base"), term.id, "history base"),
-                    _stored(e.get("credit"), term.id, "history credit"))
-                   for e in _entries(ctx, term.id, "history")[-keep:]]
+        entries = list(enumerate(ctx.stored_list("history", of_mappings=True)))[-keep:]
+        history = [(ctx.state_number(e.get("base"), ("history", i, "base")),
+                    ctx.state_number(e.get("credit"), ("history", i, "credit")))
+                   for i, e in entries]
         bases = sum((b for b, _ in history), ZERO)
         given = sum((c for _, c in history), ZERO)
         allowed = max(ZERO, term.rolling_cap.rate * (bases + base) - given)
@@ -306,17 +286,26 @@ def price_service_credits(term: ServiceCredits, ctx: PricingContext) -> TermResu
                 f"{percent(term.rolling_cap.rate)} × ({_show(bases)} earlier bases + {_show(base)}) "
                 f"− {_show(given)} earlier credits"))
             credit, rolling_binds = allowed, True
-        history.append((base, credit))
+        history.append((base, paid_by(charges, ctx)))
         state["history"] = [{"base": str(b), "credit": str(c)} for b, c in history[-keep:]]
     figures: dict[str, Any] = {"base": base, "credits_before_caps": before,
                                "monthly_cap_binds": monthly_binds, "rolling_cap_binds": rolling_binds,
                                "credit": credit}
     if term.earn_back is not None:
-        charges.extend(_earn_back(term, term.earn_back, ctx, all_met, credit, state, figures))
+        charges.extend(_earn_back(term.earn_back, ctx, all_met, paid_by(charges, ctx), state, figures))
     return TermResult(tuple(charges), figures=figures, state=state or None)
 
 
-def _earn_back(term: ServiceCredits, rule: EarnBack, ctx: PricingContext, all_met: bool, credit: Decimal,
+def paid_by(charges: list[Charge], ctx: PricingContext) -> Decimal:
+    """What the statement lines of ``charges`` pay: the credit carried to later periods.
+
+    Under per-line rounding two credits of 0.125 are lines of 0.13 each: 0.26 was given, and
+    0.26 is what the rolling cap counts and earn-back returns, not the exact 0.25.
+    """
+    return sum((ctx.round_line(c.amount) for c in charges), ZERO)
+
+
+def _earn_back(rule: EarnBack, ctx: PricingContext, all_met: bool, credit: Decimal,
                state: dict[str, Any], figures: dict[str, Any]) -> list[Charge]:
     """Advance the pending credits by this period; return the earn-back and forfeit lines."""
     charges: list[Charge] = []
@@ -324,9 +313,9 @@ def _earn_back(term: ServiceCredits, rule: EarnBack, ctx: PricingContext, all_me
     earned = forfeited = ZERO
     formula = (f"earn-back = a pending credit, returned when the {rule.periods} periods after it "
                "all meet every target")
-    for entry in _entries(ctx, term.id, "pending"):
-        amount = _stored(entry.get("credit"), term.id, "pending credit")
-        remaining = int(_stored(entry.get("remaining"), term.id, "pending remaining"))
+    for i, entry in enumerate(ctx.stored_list("pending", of_mappings=True)):
+        amount = ctx.state_number(entry.get("credit"), ("pending", i, "credit"))
+        remaining = int(ctx.state_number(entry.get("remaining"), ("pending", i, "remaining")))
         of = f"credit {_show(amount)} of {entry.get('period') or 'an earlier period'}"
         if not all_met:
             forfeited += amount

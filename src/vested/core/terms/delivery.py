@@ -227,18 +227,15 @@ def _base_penalty(term: LateDeliveryPenalty, counted: Decimal, value: Decimal) -
 
 
 def _read_failures(ctx: PricingContext) -> list[datetime]:
-    raw = ctx.state.get("failures", [])
-    if not isinstance(raw, list | tuple):
-        raise ctx.fail("state", "the carried state's `failures` must be a list of timestamps", "", ("repeat_failures",))
     failures = []
-    for item in raw:
+    for i, item in enumerate(ctx.stored_list("failures")):
         try:
             moment = item if isinstance(item, datetime) else datetime.fromisoformat(str(item))
         except ValueError:
-            raise ctx.fail("state", f"{item!r} in the carried failures is not an ISO 8601 timestamp", "",
-                           ("repeat_failures",)) from None
+            raise ctx.state_error(f"{item!r} is not an ISO 8601 timestamp", "write e.g. 2025-06-30T17:00:00+00:00",
+                                  ("failures", i)) from None
         if moment.tzinfo is None:
-            raise ctx.fail("state", f"{item!r} in the carried failures has no time zone", "", ("repeat_failures",))
+            raise ctx.state_error(f"{item!r} has no time zone", "add an offset, e.g. +00:00", ("failures", i))
         failures.append(moment)
     return failures
 

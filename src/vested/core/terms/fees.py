@@ -19,7 +19,7 @@ from vested.core.money import ZERO, percent, show
 from vested.core.records import RECORD
 from vested.core.terms.base import Charge, PricingContext, Reference, TermBase, TermKind, TermResult
 from vested.core.terms.common import RateTier
-from vested.core.values import Amount, Identifier, Rate
+from vested.core.values import Amount, Identifier, Rate, fail
 
 
 @dataclass(frozen=True, kw_only=True, config=RECORD)
@@ -35,6 +35,13 @@ class FixedFee(TermBase):
 def price_fixed_fee(term: FixedFee, ctx: PricingContext) -> TermResult:
     return TermResult((Charge(term.amount, "fee = fixed amount per period", show(term.amount),
                               inputs=(("amount", show(term.amount)),)),))
+
+
+def counted_references(quantity: str, linked_outcome: str | None) -> Iterator[Reference]:
+    """What a fee for counted units reads: the metric that counts them, and the outcome the unit serves."""
+    yield Reference("metric", quantity, ("quantity",))
+    if linked_outcome:
+        yield Reference("outcome", linked_outcome, ("linked_outcome",))
 
 
 @dataclass(frozen=True, kw_only=True, config=RECORD)
@@ -53,9 +60,7 @@ class PerUnit(TermBase):
     KIND: ClassVar[TermKind] = "activity"
 
     def references(self) -> Iterator[Reference]:
-        yield Reference("metric", self.quantity, ("quantity",))
-        if self.linked_outcome:
-            yield Reference("outcome", self.linked_outcome, ("linked_outcome",))
+        return counted_references(self.quantity, self.linked_outcome)
 
 
 def price_per_unit(term: PerUnit, ctx: PricingContext) -> TermResult:
@@ -86,9 +91,7 @@ class TieredVolume(TermBase):
     KIND: ClassVar[TermKind] = "activity"
 
     def references(self) -> Iterator[Reference]:
-        yield Reference("metric", self.quantity, ("quantity",))
-        if self.linked_outcome:
-            yield Reference("outcome", self.linked_outcome, ("linked_outcome",))
+        return counted_references(self.quantity, self.linked_outcome)
 
 
 def price_tiered_volume(term: TieredVolume, ctx: PricingContext) -> TermResult:
@@ -190,8 +193,6 @@ class CostPlus(TermBase):
     """Or a fixed fee (cost-plus-fixed-fee)."""
 
     def __post_init__(self) -> None:
-        from vested.core.values import fail
-
         if (self.fee_rate is None) == (self.fee_amount is None):
             raise fail("cost_plus", "give exactly one of fee_rate or fee_amount", "e.g. `fee_rate: 8%` or `fee_amount: 5000`")
 

@@ -28,28 +28,37 @@ from vested.core.values import Amount, Identifier, Number, Share
 
 
 @dataclass(frozen=True, kw_only=True, config=RECORD)
-class FixedPriceIncentive(TermBase):
-    """Fixed-price incentive (firm target): shared over- and underruns up to a ceiling price."""
+class CostIncentive(TermBase):
+    """What the FAR cost incentives share: an actual cost against a target, shared by the direction of the difference."""
 
-    type: Literal["fixed_price_incentive"]
-    """The term type: always `fixed_price_incentive`."""
-    actual_cost: Identifier
-    """Metric with the actual allowable cost (a metric id)."""
-    target_cost: Amount
-    """The negotiated target cost."""
-    target_profit: Amount
-    """The profit at target cost."""
-    ceiling_price: Amount
-    """The most the customer pays."""
-    underrun_share: SplitSpec
-    """How a cost underrun is shared, customer/supplier (e.g. 80/20)."""
-    overrun_share: SplitSpec
-    """How a cost overrun is shared, customer/supplier (e.g. 70/30)."""
+    # Declared here only to keep `type` first among the fields (a dataclass field keeps its place when
+    # a subclass redeclares it): each subclass narrows it to its own literal tag.
+    type: str
+    actual_cost: Identifier = Field(description="Metric with the actual allowable cost (a metric id).")
+    target_cost: Amount = Field(description="The negotiated target cost.")
+    underrun_share: SplitSpec = Field(description="How a cost underrun is shared, customer/supplier (e.g. 80/20).")
+    overrun_share: SplitSpec = Field(description="How a cost overrun is shared, customer/supplier (e.g. 70/30).")
 
     KIND: ClassVar[TermKind] = "upside"
 
     def references(self) -> Iterator[Reference]:
         yield Reference("metric", self.actual_cost, ("actual_cost",))
+
+    def supplier_share(self, cost: Decimal) -> Decimal:
+        """The supplier's share of (target cost − ``cost``): of the underrun at or below target, else of the overrun."""
+        return self.underrun_share.supplier if cost <= self.target_cost else self.overrun_share.supplier
+
+
+@dataclass(frozen=True, kw_only=True, config=RECORD)
+class FixedPriceIncentive(CostIncentive):
+    """Fixed-price incentive (firm target): shared over- and underruns up to a ceiling price."""
+
+    type: Literal["fixed_price_incentive"]
+    """The term type: always `fixed_price_incentive`."""
+    target_profit: Amount
+    """The profit at target cost."""
+    ceiling_price: Amount
+    """The most the customer pays."""
 
     @property
     def target_price(self) -> Decimal:
@@ -66,7 +75,7 @@ class FixedPriceIncentive(TermBase):
 def price_fixed_price_incentive(term: FixedPriceIncentive, ctx: PricingContext) -> TermResult:
     cost = ctx.number(term.actual_cost)
     difference = term.target_cost - cost
-    share = term.underrun_share.supplier if difference >= 0 else term.overrun_share.supplier
+    share = term.supplier_share(cost)
     profit = term.target_profit + share * difference
     raw_price = cost + profit
     price = min(raw_price, term.ceiling_price)
@@ -95,30 +104,17 @@ def price_fixed_price_incentive(term: FixedPriceIncentive, ctx: PricingContext) 
 
 
 @dataclass(frozen=True, kw_only=True, config=RECORD)
-class CostPlusIncentiveFee(TermBase):
+class CostPlusIncentiveFee(CostIncentive):
     """Cost-plus-incentive-fee: cost reimbursed; the fee moves with cost within [minimum, maximum]."""
 
     type: Literal["cost_plus_incentive_fee"]
     """The term type: always `cost_plus_incentive_fee`."""
-    actual_cost: Identifier
-    """Metric with the actual allowable cost (a metric id)."""
-    target_cost: Amount
-    """The negotiated target cost."""
     target_fee: Amount
     """The fee at target cost."""
     minimum_fee: Amount
     """The lowest fee, however high the cost."""
     maximum_fee: Amount
     """The highest fee, however low the cost."""
-    underrun_share: SplitSpec
-    """How a cost underrun is shared, customer/supplier (e.g. 90/10)."""
-    overrun_share: SplitSpec
-    """How a cost overrun is shared, customer/supplier (e.g. 80/20)."""
-
-    KIND: ClassVar[TermKind] = "upside"
-
-    def references(self) -> Iterator[Reference]:
-        yield Reference("metric", self.actual_cost, ("actual_cost",))
 
     @property
     def range_of_incentive_effectiveness(self) -> tuple[Decimal | None, Decimal | None]:
@@ -133,7 +129,7 @@ class CostPlusIncentiveFee(TermBase):
 def price_cost_plus_incentive_fee(term: CostPlusIncentiveFee, ctx: PricingContext) -> TermResult:
     cost = ctx.number(term.actual_cost)
     difference = term.target_cost - cost
-    share = term.underrun_share.supplier if difference >= 0 else term.overrun_share.supplier
+    share = term.supplier_share(cost)
     raw_fee = term.target_fee + share * difference
     fee = min(max(raw_fee, term.minimum_fee), term.maximum_fee)
     notes = []
@@ -207,7 +203,7 @@ class AwardFee(TermBase):
 
 
 def price_award_fee(term: AwardFee, ctx: PricingContext) -> TermResult:
-    carried = Decimal(str(ctx.state.get("carried_over", "0"))) if term.rollover else ZERO
+    carried = ctx.stored_number("carried_over", ZERO) if term.rollover else ZERO
     pool = term.pool + carried
     parts, score = [], ZERO
     for i, factor in enumerate(term.factors):
@@ -227,7 +223,8 @@ def price_award_fee(term: AwardFee, ctx: PricingContext) -> TermResult:
     earned_share = score / HUNDRED if band.earns == "score" else band.earns
     fee = pool * earned_share
     pool_text = f"{show(term.pool)} + {show(carried)} carried over" if carried else show(pool)
-    state: dict[str, Any] | None = {"carried_over": str(pool - fee)} if term.rollover else None
+    # What is carried over is what the statement did not pay (the fee line, rounded), so no cent is lost.
+    state: dict[str, Any] | None = {"carried_over": str(pool - ctx.round_line(fee))} if term.rollover else None
     return TermResult(
         (Charge(fee, "fee = pool × share earned by the rating band of the weighted score",
                 f"score = {' + '.join(parts)} = {show(score)} → {band.rating}; {pool_text} × {percent(earned_share)} = {show(fee)}",

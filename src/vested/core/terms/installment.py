@@ -13,8 +13,8 @@ statement would otherwise record a payment the contract does not recognise.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import Field
@@ -69,22 +69,24 @@ def _round(term: InstallmentPlan, amount: Decimal) -> Decimal:
     return round_amount(amount, "half_up") if term.rounding == "cent" else amount
 
 
-def _read_state(ctx: PricingContext, carried: Mapping[str, Any]) -> tuple[Decimal, Decimal, int, str]:
-    try:
-        balance = Decimal(str(carried["balance"]))
-        total_paid = Decimal(str(carried["total_paid"]))
-        number = int(carried["next_installment"])
-        status = str(carried["status"])
-    except (KeyError, ValueError, TypeError, InvalidOperation) as exc:
-        raise ctx.fail("state", f"the carried state of an installment plan is malformed ({exc!r})",
-                       "carry balance, total_paid, next_installment and status, as the previous statement left them") from None
+def _read_state(ctx: PricingContext) -> tuple[Decimal, Decimal, int, str]:
+    """The plan's carried state (balance, total paid, next installment, status); a located error when malformed."""
+    balance = ctx.stored_number("balance")
+    total_paid = ctx.stored_number("total_paid")
+    number = ctx.stored_number("next_installment")
+    if number != number.to_integral_value():
+        raise ctx.state_error(f"must be a whole number, found {number}", "", ("next_installment",))
+    status = ctx.state.get("status")
     if status not in (ACTIVE, FULFILLED):
-        raise ctx.fail("state", f"unknown installment plan status {status!r}", f"use {ACTIVE} or {FULFILLED}")
-    return balance, total_paid, number, status
+        raise ctx.state_error(f"unknown installment plan status {status!r}", f"use {ACTIVE} or {FULFILLED}", ("status",))
+    return balance, total_paid, int(number), str(status)
 
 
 def price_installment_plan(term: InstallmentPlan, ctx: PricingContext) -> TermResult:
-    balance, total_paid, number, status = _read_state(ctx, ctx.state or initial_state(term))
+    if ctx.state:
+        balance, total_paid, number, status = _read_state(ctx)
+    else:  # the plan's first period: its initial_state
+        balance, total_paid, number, status = term.principal, ZERO, term.first_installment, ACTIVE
     if status == FULFILLED:
         raise ctx.fail("plan-fulfilled", f"{term.id!r} was paid off at closing; it accepts no further payments",
                        "remove the payment from the facts, or the term from the agreement")

@@ -160,7 +160,15 @@ class MarginMatching(TermBase):
 
 def price_margin_matching(term: MarginMatching, ctx: PricingContext) -> TermResult:
     index = ctx.number(term.index)
-    reset_index = Decimal(str(ctx.state.get("reset_index", term.base_index)))
+    if index <= 0:
+        # A price index is positive: at 0 the price would fall by 100%, and every later movement
+        # from it would divide by zero.
+        raise ctx.fail("index-range", f"the index {term.index!r} is {show(index)}; a price index is above zero",
+                       f"check the facts; declare the metric {term.index!r} with a minimum above 0", ("index",))
+    reset_index = ctx.stored_number("reset_index", term.base_index)
+    if reset_index <= 0:
+        raise ctx.state_error(f"must be above zero, found {show(reset_index)}",
+                              "carry the index of the last reset, as the previous statement left it", ("reset_index",))
     movement = index / reset_index - ONE
     notes: list[str] = []
     if abs(movement) > term.band:

@@ -85,10 +85,11 @@ def price_target_cost(term: TargetCost, ctx: PricingContext) -> TermResult:
     amount = share
     notes: tuple[str, ...] = ()
     if term.assessment == "cumulative":
-        paid = Decimal(str(ctx.state.get("assessed_to_date", "0")))
+        paid = ctx.stored_number("assessed_to_date", ZERO)
         amount = share - paid
         calculation += f"; minus {show(paid)} already assessed = {show(amount)}"
-        state = {"assessed_to_date": str(share)}
+        # Assessed to date is what the statements paid (this line as rounded), so rounding never drifts.
+        state = {"assessed_to_date": str(paid + ctx.round_line(amount))}
         notes = ("cumulative assessment: this period pays the change in the supplier's share to date",)
     return TermResult(
         (Charge(amount, "supplier share = Σ over ranges of range share × part of (target − actual) in the range",
