@@ -90,6 +90,15 @@ def align(
     report_deal(align_files(agreement, scenario), align_table, as_json, align_json)
 
 
+
+def write_charts(report: Any, folder: Path | None, write: Any, as_json: bool) -> None:
+    """Write a report's charts when asked (and the report is sound); say where, unless printing JSON."""
+    if not report.ok or folder is None:
+        return
+    written = write(report, folder)
+    if not as_json:
+        console.print(f"[dim]charts: {', '.join(str(p) for p in written)}[/dim]")
+
 def simulate(
     agreement: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
     scenario: Annotated[Path, typer.Argument(help="The scenario YAML file, with uncertain drivers and correlations.")],
@@ -108,10 +117,7 @@ def simulate(
     from vested.simulate_service import simulate_files
 
     report = simulate_files(agreement, scenario, runs, seed, levers, status_quo, project)
-    if report.ok and charts is not None:
-        written = write_simulate_charts(report, charts)
-        if not as_json:
-            console.print(f"[dim]charts: {', '.join(str(p) for p in written)}[/dim]")
+    write_charts(report, charts, write_simulate_charts, as_json)
     report_deal(report, simulate_table, as_json, simulate_json)
 
 
@@ -132,8 +138,5 @@ def tune(
     from vested.simulate_service import tune_files
 
     report = tune_files(agreement, scenario, runs, seed, levers, status_quo, project)
-    if report.ok and charts is not None:
-        written = write_tune_charts(report, charts)
-        if not as_json:
-            console.print(f"[dim]charts: {', '.join(str(p) for p in written)}[/dim]")
+    write_charts(report, charts, write_tune_charts, as_json)
     report_deal(report, tune_table, as_json, tune_json)
