@@ -22,7 +22,7 @@ CORE_MAY_IMPORT = frozenset({
     "pydantic", "pydantic_core",
     # pure standard library: no files, clock, environment, network or processes
     "__future__", "abc", "bisect", "collections", "contextlib", "copy", "dataclasses", "datetime", "decimal",
-    "difflib", "enum", "fractions", "functools", "heapq", "itertools", "math", "numbers", "operator", "re",
+    "difflib", "enum", "fractions", "functools", "hashlib", "heapq", "itertools", "json", "math", "numbers", "operator", "re",
     "statistics", "string", "textwrap", "types", "typing", "unicodedata",
 })
 """Every top-level module the core may import (a submodule of one is allowed with it)."""
