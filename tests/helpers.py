@@ -10,6 +10,7 @@ from vested.core.diagnostics import Diagnostic
 from vested.core.model import Agreement
 from vested.core.pricing import Priced, price_period
 from vested.render.diagnostics import format_diagnostics
+from vested.services.workspace import Workspace, open_workspace
 
 PARTIES = """\
 parties:
@@ -47,3 +48,8 @@ def minimal(pricing: str, metrics: str = "", extra: str = "") -> str:
         + "pricing:\n" + textwrap.indent(textwrap.dedent(pricing).strip("\n"), "  ") + "\n"
         + textwrap.dedent(extra)
     )
+
+
+def ws(project: Any = None, who: str = "test") -> Workspace:
+    """A workspace over a project folder (``None``: ``.vested`` in the current folder), acting as ``who``."""
+    return open_workspace(project, who)

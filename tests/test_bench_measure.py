@@ -18,11 +18,10 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
-
-from vested.bench.children import time_method
-from vested.bench.measure import run
-from vested.bench.methods import Table, differences, measure_by_histogram, measure_hand_written, measure_pandas, measure_vested
-from vested.bench.tickets import METRICS, MONTHS, TIME_ZONE, generate
+from benchmarks.children import time_method
+from benchmarks.measure import run
+from benchmarks.methods import Table, differences, measure_by_histogram, measure_hand_written, measure_pandas, measure_vested
+from benchmarks.tickets import METRICS, MONTHS, TIME_ZONE, generate
 
 EVENTS = 20_000
 

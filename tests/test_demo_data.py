@@ -239,8 +239,8 @@ def test_generated_columns_are_the_agreements_dataset_columns(data: Data, name: 
 def test_measured_from_the_generated_files_the_metrics_tell_the_story(tmp_path: Path) -> None:
     """Ingest ten months and measure the agreements' metrics: they equal the same figures counted by hand here."""
     from vested.ingest import ingest_file
-    from vested.measure import measure_project
-    from vested.project import open_project
+    from vested.measure.engine import measure_project
+    from vested.storage.folder import open_project
 
     data = generate_helpdesk(seed=9, start="2025-01", months=10, invest_month=6)
     paths = write_helpdesk_csv(tmp_path / "data", seed=9, start="2025-01", months=10, invest_month=6)

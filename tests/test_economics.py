@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from tests.helpers import agreement, minimal
+from tests.helpers import agreement, minimal, ws
 from vested.adapters.scenario_load import load_scenario_text
 from vested.core.alignment import align
 from vested.core.compare import outcome_of, position, verdict
@@ -28,9 +28,9 @@ from vested.core.finance import discounted_payback, irr, npv, payback
 from vested.core.model import Agreement
 from vested.core.scenario import Scenario
 from vested.core.scenario_checks import check_scenario_for
-from vested.deal import align_files, compare_files, economics_files
 from vested.render.deal import align_json, align_table, compare_json, compare_table, economics_json, economics_table
 from vested.render.diagnostics import format_diagnostics
+from vested.services import deal
 
 D = Decimal
 TASK_BASED = agreement(minimal(
@@ -336,42 +336,42 @@ def test_the_services_price_files_and_render_tables_and_json(tmp_path: Path) -> 
     task = write(tmp_path, "task.yaml", TASK_BASED_TEXT)
     fee = write(tmp_path, "fee.yaml", minimal("- {id: fee, type: fixed_fee, amount: 350}"))
     s = write(tmp_path, "scenario.yaml", TINY + "status_quo: task.yaml\n")
-    report = economics_files(fee, s, levers="automate")
-    assert report.ok and report.lever_choice == "as given", format_diagnostics(report.diagnostics)
-    data = economics_json(report)
+    report = deal.economics(ws(), fee, s, levers="automate")
+    assert report.ok and report.value.lever_choice == "as given", format_diagnostics(report.diagnostics)
+    data = economics_json(report.value.economics, report.value.lever_choice)
     assert data["levers"] == ["automate"] and D(data["totals"]["supplier_margin"]) == 775  # 1,400 − 535 − 90
     assert D(data["periods"][1]["money"]["customer_total_cost"]) == 437  # 350 + 87
-    assert "Customer NPV -1,768.00" in render(economics_table(report))
-    best = economics_files(fee, s)  # default: the supplier's most profitable choice
-    assert best.economics is not None and best.economics.levers == ("automate", "kiosk")
-    assert best.lever_choice == "the supplier's most profitable choice (exhaustive)"
-    compared = compare_files(task, fee, s)  # the status quo is the scenario's: task.yaml
-    assert compared.comparison is not None, format_diagnostics(compared.diagnostics)
+    assert "Customer NPV -1,768.00" in render(economics_table(report.value.economics, report.value.lever_choice))
+    best = deal.economics(ws(), fee, s)  # default: the supplier's most profitable choice
+    assert best.value.economics is not None and best.value.economics.levers == ("automate", "kiosk")
+    assert best.value.lever_choice == "the supplier's most profitable choice (exhaustive)"
+    compared = deal.compare(ws(), task, fee, s)  # the status quo is the scenario's: task.yaml
+    assert compared.value is not None, format_diagnostics(compared.diagnostics)
     # Per job, the supplier's best is the kiosk (it is indifferent; the kiosk is better for both): the
     # customer saves 40 (2 × 25 lost sales in months 3 and 4, less 60), the supplier is no better off.
-    task_based, fixed = compared.comparison.positions
+    task_based, fixed = compared.value.positions
     assert (task_based.verdict, fixed.verdict) == ("win-lose", "win-win")
     assert "the supplier is no better off" in task_based.reason
-    assert D(compare_json(compared)["positions"][0]["customer_change"]) == 40
-    assert "win-win" in render(compare_table(compared))
-    aligned = align_files(task, s)
-    assert aligned.alignment is not None and aligned.alignment.misaligned
-    assert D(align_json(aligned)["supplier_best"]["joint_npv"]) == -1148
-    assert "MISALIGNED" in render(align_table(aligned))
+    assert D(compare_json(compared.value)["positions"][0]["customer_change"]) == 40
+    assert "win-win" in render(compare_table(compared.value))
+    aligned = deal.align(ws(), task, s)
+    assert aligned.value is not None and aligned.value.misaligned
+    assert D(align_json(aligned.value)["supplier_best"]["joint_npv"]) == -1148
+    assert "MISALIGNED" in render(align_table(aligned.value))
 
 
 def test_the_services_locate_problems_in_the_scenario(tmp_path: Path) -> None:
     task = write(tmp_path, "task.yaml", TASK_BASED_TEXT)
     tickets = write(tmp_path, "tickets.yaml", TASK_BASED_TEXT.replace("jobs", "tickets"))
     good = write(tmp_path, "good.yaml", TINY + "status_quo: old.yaml\n")
-    report = align_files(tickets, good)
-    assert report.alignment is None
+    report = deal.align(ws(), tickets, good)
+    assert report.value is None
     (d,) = report.diagnostics
     assert d.code == "missing-driver" and d.location is not None and (d.location.file, d.location.line) == (str(good), 5)
     assert "needs driver 'tickets': term 'per_job'" in d.message
-    (d,) = compare_files(task, task, good).diagnostics
+    (d,) = deal.compare(ws(), task, task, good).diagnostics
     assert d.location is not None and d.location.line == TINY.count("\n") + 1 and "old.yaml" in d.message
-    (d,) = economics_files(task, good, levers=["automate", "kisok"]).diagnostics
+    (d,) = deal.economics(ws(), task, good, levers=["automate", "kisok"]).diagnostics
     assert d.code == "unknown-lever" and "did you mean 'kiosk'?" in d.hint
 
 
@@ -387,12 +387,12 @@ def test_agreements_in_different_currencies_are_not_compared(tmp_path: Path) -> 
     euros = minimal("- {id: fee, type: fixed_fee, amount: 350}", extra="policy: {currency: EUR}\n")
     fee = write(tmp_path, "fee.yaml", euros)
     s = write(tmp_path, "scenario.yaml", TINY + "status_quo: task.yaml\n")
-    report = compare_files(task, fee, s)
-    assert report.comparison is None
+    report = deal.compare(ws(), task, fee, s)
+    assert report.value is None
     (d,) = report.diagnostics
     assert d.code == "currency" and d.is_error and "EUR" in d.message and "USD" in d.message
     assert d.location is not None and d.location.file == str(fee)
     assert d.location.line == euros.splitlines().index("policy: {currency: EUR}") + 1
     # the status quo in another currency is located in the status quo
-    (d,) = compare_files(fee, fee, s).diagnostics
+    (d,) = deal.compare(ws(), fee, fee, s).diagnostics
     assert d.code == "currency" and d.location is not None and d.location.file == str(task)

@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.helpers import ws
 from vested.adapters.load import load_agreement
-from vested.deal import align_files, compare_files, economics_files
+from vested.services import deal
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "helpdesk"
 D = Decimal
@@ -170,35 +171,35 @@ def vested() -> dict[tuple[str, ...], tuple[Decimal, Decimal]]:
 def test_under_the_task_based_contract_the_supplier_leaves_remote_support_out(task_based: Any) -> None:
     best = suppliers_best(task_based)
     assert "remote_support" not in best
-    report = align_files(EXAMPLES / "task-based.yaml", EXAMPLES / "scenario.yaml")
-    assert report.alignment is not None, report.diagnostics
-    assert set(report.alignment.supplier_best.levers) == set(best)
-    assert abs(report.alignment.supplier_best.supplier_npv - task_based[best][1]) < D("0.01")
+    report = deal.align(ws(), EXAMPLES / "task-based.yaml", EXAMPLES / "scenario.yaml")
+    assert report.value is not None, report.diagnostics
+    assert set(report.value.supplier_best.levers) == set(best)
+    assert abs(report.value.supplier_best.supplier_npv - task_based[best][1]) < D("0.01")
     # ... although remote support is part of what is best for both together: misaligned.
     joint = max(task_based, key=lambda levers: sum(task_based[levers]))
     assert "remote_support" in joint
-    assert report.alignment.misaligned and set(report.alignment.joint_best.levers) == set(joint)
+    assert report.value.misaligned and set(report.value.joint_best.levers) == set(joint)
 
 
 def test_under_the_vested_agreement_the_supplier_chooses_remote_support(vested: Any) -> None:
     best = suppliers_best(vested)
     assert "remote_support" in best
-    report = align_files(EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml")
-    assert report.alignment is not None, report.diagnostics
-    assert set(report.alignment.supplier_best.levers) == set(best)
-    assert abs(report.alignment.supplier_best.supplier_npv - vested[best][1]) < D("0.01")
-    assert abs(report.alignment.supplier_best.customer_npv - vested[best][0]) < D("0.01")
-    assert not report.alignment.misaligned
+    report = deal.align(ws(), EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml")
+    assert report.value is not None, report.diagnostics
+    assert set(report.value.supplier_best.levers) == set(best)
+    assert abs(report.value.supplier_best.supplier_npv - vested[best][1]) < D("0.01")
+    assert abs(report.value.supplier_best.customer_npv - vested[best][0]) < D("0.01")
+    assert not report.value.misaligned
 
 
 def test_under_the_vested_agreement_both_beat_the_status_quo(task_based: Any, vested: Any) -> None:
     status_quo = task_based[()]  # the task-based contract as it runs today, no levers
     customer, supplier = vested[suppliers_best(vested)]
     assert customer > status_quo[0] and supplier > status_quo[1]
-    report = compare_files(EXAMPLES / "task-based.yaml", EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml")
-    assert report.comparison is not None, report.diagnostics
-    assert report.comparison.status_quo_note == "task-based.yaml with no levers"
-    task, vest = report.comparison.positions
+    report = deal.compare(ws(), EXAMPLES / "task-based.yaml", EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml")
+    assert report.value is not None, report.diagnostics
+    assert report.value.status_quo_note == "task-based.yaml with no levers"
+    task, vest = report.value.positions
     assert vest.verdict == "win-win"
     assert abs(vest.customer_change - (customer - status_quo[0])) < D("0.01")
     assert abs(vest.supplier_change - (supplier - status_quo[1])) < D("0.01")
@@ -223,9 +224,9 @@ def test_the_customers_investment_pays_back_in_about_six_months(vested: Any) -> 
             break
         position += flow
     assert months is not None and 4 <= months <= 8
-    report = economics_files(EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml")
-    assert report.economics is not None, report.diagnostics
-    (remote,) = [i for i in report.economics.investments if i.lever == "remote_support"]
+    report = deal.economics(ws(), EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml")
+    assert report.value.economics is not None, report.diagnostics
+    (remote,) = [i for i in report.value.economics.investments if i.lever == "remote_support"]
     assert remote.payback_months is not None and abs(remote.payback_months - months) < D("1e-9")
 
 

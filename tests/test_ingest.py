@@ -19,8 +19,8 @@ import pytest
 from tests.helpers import PARTIES, agreement
 from vested.core.model import Agreement
 from vested.ingest import PROBLEM_LIMIT, IngestReport, batch_id_for, ingest_file, ingest_sql
-from vested.project import Project, open_project
 from vested.render.diagnostics import format_diagnostics
+from vested.storage.folder import Project, open_project
 
 NOW = datetime(2025, 7, 1, 9, 0, tzinfo=UTC)
 

@@ -20,8 +20,8 @@ import pytest
 
 from vested.adapters.load import load_agreement
 from vested.ingest import ingest_file
-from vested.project import Project, is_temporary, open_project
 from vested.render.diagnostics import format_diagnostics
+from vested.storage.folder import Project, is_temporary, open_project
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
 
@@ -54,7 +54,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from vested.adapters.load import load_agreement
 from vested.ingest import ingest_file
-from vested.project import open_project
+from vested.storage.folder import open_project
 agreement = load_agreement(sys.argv[1], lint=False).agreement
 report = ingest_file(agreement, open_project(sys.argv[2]), "tickets", Path(sys.argv[3]), who="kill-test",
                      now=datetime(2025, 7, 1, tzinfo=UTC))

@@ -4,7 +4,10 @@
   standard library listed below: an allowlist, so a new import of an I/O library, a clock, the
   environment or anything from the adapters, renderers or faces fails here until someone decides
   it belongs in the core.
-* ``vested.adapters`` and ``vested.render`` never import the faces (CLI, web).
+* The layers above it, declared in :data:`LAYERS`: faces (CLI, web) -> services -> storage,
+  adapters and engines (ingest, measure, simulate) -> core. A layer never imports one above it;
+  the renderers take view-models and import neither the services nor the storage; the faces reach
+  the record and the engines only through the services.
 """
 
 from __future__ import annotations
@@ -34,6 +37,21 @@ CORE_EXCEPTIONS = {
 """Imports outside the allowlist that one core module may make, each with its reason."""
 
 LOWER_FORBIDDEN = {"vested.cli", "vested.web", "typer"}
+
+FACES = {"vested.cli", "vested.web"}
+LAYERS: dict[str, set[str]] = {
+    "storage": {"vested.services", "vested.render", "vested.ingest", "vested.measure", "vested.simulate", *FACES},
+    "adapters": {"vested.services", "vested.storage", *FACES},
+    "ingest": {"vested.services", *FACES},
+    "measure": {"vested.services", "vested.ingest", *FACES},
+    "simulate": {"vested.services", "vested.storage", "vested.ingest", "vested.measure", *FACES},
+    "render": {"vested.services", "vested.storage", "vested.ingest", "vested.measure", *FACES},
+    "services": {*FACES, "typer"},
+}
+"""What each package must not import: the layers above it (and, for the renderers, the record)."""
+
+FACE_MAY_IMPORT = {"vested.services", "vested.render", "vested.core", "vested.cli", "vested.web"}
+"""The faces call the services and render their results; the record and the engines are behind the services."""
 
 
 def package_of(path: Path) -> str:
@@ -126,3 +144,18 @@ def test_relative_imports_are_resolved(tmp_path: Path) -> None:
     assert [m for _, m in imported_modules(module, "vested.core.terms")] == ["vested.core.money", "vested.core.terms",
                                                                              "vested"]
     assert core_violations(tmp_path, "vested.core.terms") == ["relative.py:3: imports vested"]
+
+
+@pytest.mark.parametrize("folder", sorted(LAYERS))
+def test_no_layer_imports_one_above_it(folder: str) -> None:
+    assert violations(folder, LAYERS[folder]) == []
+
+
+@pytest.mark.parametrize("folder", ["cli"])
+def test_the_faces_reach_the_record_and_the_engines_only_through_the_services(folder: str) -> None:
+    problems = []
+    for path in sorted((SRC / folder).rglob("*.py")):
+        for line, module in imported_modules(path):
+            if module.startswith("vested") and module != "vested" and not _within(module, FACE_MAY_IMPORT):
+                problems.append(f"{path.relative_to(SRC.parent)}:{line}: imports {module}")
+    assert problems == []

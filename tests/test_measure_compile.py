@@ -12,7 +12,9 @@ from sqlglot import exp
 
 from tests.helpers import PARTIES, agreement
 from vested.core.model import Agreement
-from vested.measure import MeasureError, compile_plan, parquet_relation, plan_sql, table_relation
+from vested.measure.compile import compile_plan
+from vested.measure.engine import plan_sql
+from vested.measure.fragments import MeasureError, parquet_relation, table_relation
 from vested.measure.plan import Plan
 
 DIALECTS = ["duckdb", "postgres"]

@@ -22,10 +22,11 @@ import duckdb
 import pytest
 
 from tests.helpers import PARTIES, agreement
+from vested.core.measured import MetricTable
 from vested.core.model import Agreement
-from vested.measure import MeasureError, MetricTable, duckdb_sources, measure_metrics, measure_project
-from vested.measure.engine import Percentiles
-from vested.project import open_project
+from vested.measure.engine import Percentiles, duckdb_sources, measure_metrics, measure_project
+from vested.measure.fragments import MeasureError
+from vested.storage.folder import open_project
 
 # -- the data ------------------------------------------------------------------------------------
 

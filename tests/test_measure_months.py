@@ -16,9 +16,9 @@ import pytest
 
 from tests.helpers import PARTIES, agreement
 from tests.test_measure_engine import PERCENTILE_METHODS, matching, measured, moment, month_of, write_parquet
+from vested.core.measured import MetricTable
 from vested.core.model import Agreement
-from vested.measure import MetricTable, measure_metrics
-from vested.measure.engine import Percentiles
+from vested.measure.engine import Percentiles, measure_metrics
 
 
 def test_a_month_ends_at_local_midnight(tmp_path: Path) -> None:

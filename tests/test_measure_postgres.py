@@ -32,9 +32,9 @@ from tests.test_measure_engine import (
     write_parquet,
 )
 from tests.test_measure_months import DST_EVENTS, DST_ROWS, EVENT_COLUMNS, check_dst_months, dst_agreement
+from vested.core.measured import MetricTable
 from vested.core.model import Agreement
-from vested.measure import MetricTable, measure_metrics, measure_metrics_sql
-from vested.measure.engine import Percentiles
+from vested.measure.engine import Percentiles, measure_metrics, measure_metrics_sql
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_TYPES = {"DOUBLE": "DOUBLE PRECISION"}

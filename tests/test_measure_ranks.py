@@ -26,8 +26,8 @@ from tests.test_measure_engine import (
     write_parquet,
 )
 from vested.core.model import Agreement
-from vested.measure import MeasureError, measure_metrics
-from vested.measure.engine import Percentiles, memory_limit, too_big_for_aggregates
+from vested.measure.engine import Percentiles, measure_metrics, memory_limit, too_big_for_aggregates
+from vested.measure.fragments import MeasureError
 
 PERCENTILES = [0, 10, 25, 33.3, 50, 90, 99, 100]
 

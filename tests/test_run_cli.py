@@ -634,7 +634,7 @@ def test_an_unknown_dataset_is_refused_with_a_suggestion(small: Small) -> None:
                   "hint: did you mean 'tickets'?"))
     result = refused("ingest", small.agreement, "tikets", data, "--project", small.project, "--json",
                      project=small.project, says=())
-    assert json.loads(result.stdout)["problems"][0]["code"] == "unknown-dataset"
+    assert json.loads(result.stdout)["diagnostics"][0]["code"] == "unknown-dataset"
 
 
 def test_values_of_the_wrong_type_are_refused_at_their_row_and_column(small: Small) -> None:

@@ -24,10 +24,11 @@ import typer.main
 import yaml
 from typer.testing import CliRunner
 
+from tests.helpers import ws
 from vested.adapters.load import load_agreement_text
 from vested.cli import app
 from vested.render.diagnostics import format_diagnostics
-from vested.services import check_file
+from vested.services import agreements
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "running.md"
 
@@ -118,7 +119,7 @@ def test_yaml_block_loads(block: Block, tmp_path: Path) -> None:
         return
     path = tmp_path / "agreement.yaml"
     path.write_text(text, encoding="utf-8")
-    report = check_file(path)  # load, check, lint, and compile the measures
+    report = agreements.check(ws(), path)  # load, check, lint, and compile the measures
     assert report.ok, f"{block.name}:\n{format_diagnostics(report.diagnostics)}"
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import minimal
+from tests.helpers import minimal, ws
 from vested.adapters.load import load_agreement
 from vested.adapters.scenario_load import load_scenario_text
 from vested.core.scenario import (
@@ -37,7 +37,7 @@ from vested.core.scenario import (
 )
 from vested.core.scenario_checks import check_tuning
 from vested.render.diagnostics import format_diagnostics
-from vested.simulate_service import simulate_files
+from vested.services import risk
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = (ROOT / "docs" / "scenario.md").read_text(encoding="utf-8")
@@ -118,11 +118,11 @@ def test_the_worked_example_gives_the_probabilities_the_guide_states(tmp_path: P
     (tmp_path / "flat.yaml").write_text(textwrap.dedent(minimal("- {id: flat, type: fixed_fee, amount: 900}")))
     (tmp_path / "scenario.yaml").write_text(example("id: jobs"))
     runs = 50_000
-    report = simulate_files(tmp_path / "jobs.yaml", tmp_path / "scenario.yaml", runs, seed=1)
-    assert report.simulation is not None, format_diagnostics(report.diagnostics)
+    report = risk.simulate(ws(), tmp_path / "jobs.yaml", tmp_path / "scenario.yaml", runs, seed=1)
+    assert report.value is not None, format_diagnostics(report.diagnostics)
     customer, supplier = (float(v) / 100 for v in stated.groups())
     assert customer == pytest.approx(0.5 * math.erfc(0.5 / math.sqrt(2)), abs=0.0005)
     error = 4 * math.sqrt(customer * (1 - customer) / runs)
-    assert abs(report.simulation.customer.p_beats - customer) < error
-    assert abs(report.simulation.supplier.p_beats - supplier) < error
-    assert report.simulation.p_both == 0
+    assert abs(report.value.customer.p_beats - customer) < error
+    assert abs(report.value.supplier.p_beats - supplier) < error
+    assert report.value.p_both == 0

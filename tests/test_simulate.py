@@ -20,17 +20,18 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.helpers import agreement, minimal
+from tests.helpers import agreement, minimal, ws
 from vested.adapters.load import load_agreement
 from vested.adapters.scenario_load import load_scenario
 from vested.core.facts import Facts
 from vested.core.pricing import price_period
-from vested.deal import economics_files
 from vested.render.diagnostics import format_diagnostics
-from vested.render.simulate import simulate_json, simulate_table, write_simulate_charts
-from vested.simulate.run import ExactEngine, Plan, run_worlds
+from vested.render.simulate import simulate_json, simulate_table
+from vested.services import deal, risk
+from vested.services.charts import write_simulate_charts
+from vested.services.result import Result
+from vested.simulate.run import ExactEngine, Plan, Simulation, run_worlds
 from vested.simulate.vector import VectorEngine
-from vested.simulate_service import SimulateReport, simulate_files
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "helpdesk"
 
@@ -53,8 +54,8 @@ def files(tmp_path: Path, scenario: str, **agreements: str) -> Path:
     return path
 
 
-def ok(report: SimulateReport) -> SimulateReport:
-    assert report.ok and report.simulation is not None, format_diagnostics(report.diagnostics)
+def ok(report: Result[Simulation]) -> Result[Simulation]:
+    assert report.ok and report.value is not None, format_diagnostics(report.diagnostics)
     return report
 
 
@@ -75,19 +76,19 @@ def without_uncertainty(tmp_path: Path) -> Path:
 
 def test_without_uncertainty_every_run_is_the_deterministic_economics_to_the_cent(tmp_path: Path) -> None:
     scenario = without_uncertainty(tmp_path)
-    simulation = ok(simulate_files(tmp_path / "vested.yaml", scenario, runs=3, seed=1)).simulation
+    simulation = ok(risk.simulate(ws(), tmp_path / "vested.yaml", scenario, runs=3, seed=1)).value
     assert simulation is not None
-    vested = economics_files(tmp_path / "vested.yaml", scenario).economics  # the supplier's best levers, as here
-    today = economics_files(tmp_path / "task-based.yaml", scenario, levers="none").economics
+    vested = deal.economics(ws(), tmp_path / "vested.yaml", scenario).value.economics  # the supplier's best levers, as here
+    today = deal.economics(ws(), tmp_path / "task-based.yaml", scenario, levers="none").value.economics
     assert vested is not None and today is not None
     assert simulation.levers == vested.levers and "remote_support" in simulation.levers
-    for risk, mine, status_quo in ((simulation.customer, vested.customer_npv, today.customer_npv),
+    for party, mine, status_quo in ((simulation.customer, vested.customer_npv, today.customer_npv),
                                    (simulation.supplier, vested.supplier_npv, today.supplier_npv)):
-        for summary, expected in ((risk.result, mine), (risk.status_quo, status_quo), (risk.gain, mine - status_quo)):
+        for summary, expected in ((party.result, mine), (party.status_quo, status_quo), (party.gain, mine - status_quo)):
             assert summary.sd == 0
             for estimate in (summary.mean, summary.p5, summary.p50, summary.p95, summary.expected_shortfall):
                 assert abs(estimate - expected) <= Decimal("0.005"), (risk.role, estimate, expected)
-        assert risk.p_beats == 1.0
+        assert party.p_beats == 1.0
     assert simulation.p_both == 1.0
 
 
@@ -207,7 +208,7 @@ drivers:
 def test_a_normal_driver_through_a_linear_fee_gives_the_normal_probabilities(tmp_path: Path) -> None:
     scenario = files(tmp_path, JOBS.replace("VARY", "per_run"), per_job=PER_JOB, flat=FLAT)
     runs = 100_000
-    s = ok(simulate_files(tmp_path / "per_job.yaml", scenario, runs, seed=5)).simulation
+    s = ok(risk.simulate(ws(), tmp_path / "per_job.yaml", scenario, runs, seed=5)).value
     assert s is not None and s.status_quo == "flat.yaml with no levers"
     # The customer pays 12 × 10 × jobs instead of 12 × 900: it beats the status quo when jobs < 90, i.e. z < −0.5.
     p = phi(-0.5)
@@ -230,7 +231,7 @@ def test_a_normal_driver_through_a_linear_fee_gives_the_normal_probabilities(tmp
 def test_a_driver_drawn_every_month_averages_out_over_the_term(tmp_path: Path) -> None:
     scenario = files(tmp_path, JOBS.replace("VARY", "per_period"), per_job=PER_JOB, flat=FLAT)
     runs = 100_000
-    s = ok(simulate_files(tmp_path / "per_job.yaml", scenario, runs, seed=6)).simulation
+    s = ok(risk.simulate(ws(), tmp_path / "per_job.yaml", scenario, runs, seed=6)).value
     assert s is not None
     # twelve independent months: the customer beats 12 × 900 when Σ jobs < 1,080, Σ jobs ~ N(1200, 20·√12)
     p = phi((1080 - 1200) / (20 * math.sqrt(12)))
@@ -256,7 +257,7 @@ def test_how_often_a_cap_binds_and_a_driver_is_clipped(tmp_path: Path) -> None:
     capped = CAPPED.replace("  - {id: spend", f"  {UPTIME}\n  - {{id: spend")
     scenario = files(tmp_path, SPEND, capped=capped)
     runs = 20_000
-    s = ok(simulate_files(tmp_path / "capped.yaml", scenario, runs, seed=2)).simulation
+    s = ok(risk.simulate(ws(), tmp_path / "capped.yaml", scenario, runs, seed=2)).value
     assert s is not None and s.status_quo == "capped.yaml (the agreement itself) with no levers"
     # 50% of the savings (1000 − spend) exceed the cap of 20% × 1000 when spend < 600: 60% of the run-months
     (cap,) = [limit for limit in s.limits if limit.limit == "shared.cap" and not limit.status_quo]
@@ -269,9 +270,9 @@ def test_how_often_a_cap_binds_and_a_driver_is_clipped(tmp_path: Path) -> None:
 
 
 def test_the_same_seed_gives_the_same_numbers_and_another_seed_others(tmp_path: Path) -> None:
-    first = ok(simulate_files(EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", 3000, seed=1)).simulation
-    again = ok(simulate_files(EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", 3000, seed=1)).simulation
-    other = ok(simulate_files(EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", 3000, seed=2)).simulation
+    first = ok(risk.simulate(ws(), EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", 3000, seed=1)).value
+    again = ok(risk.simulate(ws(), EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", 3000, seed=1)).value
+    other = ok(risk.simulate(ws(), EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", 3000, seed=2)).value
     assert first == again
     assert other is not None and first is not None and other.customer.result.mean != first.customer.result.mean
 
@@ -289,7 +290,7 @@ def test_runs_beyond_a_chunk_are_drawn_chunk_by_chunk() -> None:
 # -- the help-desk story under uncertainty ------------------------------------------------------------------------
 
 def test_under_uncertainty_the_vested_agreement_still_beats_the_task_based_contract_for_both() -> None:
-    s = ok(simulate_files(EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", 20_000, seed=1)).simulation
+    s = ok(risk.simulate(ws(), EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", 20_000, seed=1)).value
     assert s is not None and s.status_quo == "task-based.yaml with no levers"
     assert "remote_support" in s.levers and s.engine.startswith("vectorised")
     assert s.customer.p_beats > 0.95 and s.supplier.p_beats > 0.95 and s.p_both > 0.95
@@ -303,14 +304,14 @@ def test_under_uncertainty_the_vested_agreement_still_beats_the_task_based_contr
 def test_the_report_renders_as_a_table_json_and_charts(tmp_path: Path) -> None:
     from rich.console import Console
 
-    report = ok(simulate_files(EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", 2000, seed=1))
+    report = ok(risk.simulate(ws(), EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", 2000, seed=1))
     console = Console(record=True, width=160)
-    console.print(simulate_table(report))
+    console.print(simulate_table(report.value))
     text = console.export_text()
     assert "Both beat the status quo in" in text and "expected shortfall" in text and "shared_value.cap" in text
-    data = json.loads(json.dumps(simulate_json(report)))
-    assert data["runs"] == 2000 and data["seed"] == 1 and data["customer"]["p_beats"] == report.simulation.customer.p_beats
-    written = write_simulate_charts(report, tmp_path / "charts")
+    data = json.loads(json.dumps(simulate_json(report.value)))
+    assert data["runs"] == 2000 and data["seed"] == 1 and data["customer"]["p_beats"] == report.value.customer.p_beats
+    written = write_simulate_charts(report.value, tmp_path / "charts")
     names = sorted(p.name for p in written)
     assert names == ["fan.png", "fan.svg", "histogram-customer.png", "histogram-customer.svg",
                      "histogram-supplier.png", "histogram-supplier.svg"]
@@ -321,9 +322,9 @@ def test_the_report_renders_as_a_table_json_and_charts(tmp_path: Path) -> None:
 # -- what cannot be simulated, located ------------------------------------------------------------------------------
 
 def test_zero_runs_and_an_unknown_lever_are_refused() -> None:
-    report = simulate_files(EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", 0, seed=1)
+    report = risk.simulate(ws(), EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", 0, seed=1)
     assert not report.ok and report.diagnostics[0].code == "runs"
-    report = simulate_files(EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", 10, seed=1, levers="remote_suport")
+    report = risk.simulate(ws(), EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", 10, seed=1, levers="remote_suport")
     (d,) = [d for d in report.diagnostics if d.is_error]
     assert d.code == "unknown-lever" and "did you mean 'remote_support'?" in d.hint
 
@@ -344,9 +345,9 @@ drivers:
 
 def test_a_term_the_vectorised_engine_cannot_take_is_priced_run_by_run_or_refused_where_it_is(tmp_path: Path) -> None:
     scenario = files(tmp_path, PAID, loan=INSTALLMENTS)
-    small = ok(simulate_files(tmp_path / "loan.yaml", scenario, 20, seed=1)).simulation
+    small = ok(risk.simulate(ws(), tmp_path / "loan.yaml", scenario, 20, seed=1)).value
     assert small is not None and small.engine.startswith("exact, run by run") and "'loan'" in small.engine
-    large = simulate_files(tmp_path / "loan.yaml", scenario, 100_000, seed=1)
+    large = risk.simulate(ws(), tmp_path / "loan.yaml", scenario, 100_000, seed=1)
     (d,) = large.diagnostics
     assert d.code == "unsupported-term" and d.path == ("pricing", 0) and "200,000 run-months" in d.hint
     assert d.location is not None and d.location.file.endswith("loan.yaml")
@@ -362,7 +363,7 @@ REPORTED = minimal("- {id: share, type: gainshare, baseline: 1000, actual: spend
 
 def test_a_driver_resampled_from_the_projects_measured_history(tmp_path: Path) -> None:
     from vested.ingest import ingest_file
-    from vested.project import open_project
+    from vested.storage.folder import open_project
 
     scenario = files(tmp_path, """\
 scenario: 1
@@ -377,13 +378,13 @@ drivers:
     history = {"2024-01": 700, "2024-02": 900, "2024-03": 800, "2024-05": 1100, "2024-07": 100}  # July is outside
     csv.write_text("metric,period,value,reported_by\n" + "".join(f"spend,{m},{v},buyer\n" for m, v in history.items()))
     assert ingest_file(agreement(REPORTED), project, "reported", csv, who="test", now=datetime(2024, 8, 1, tzinfo=UTC)).ok
-    report = ok(simulate_files(tmp_path / "reported.yaml", scenario, 20_000, seed=1, project_dir=tmp_path / "project"))
-    s = report.simulation
+    report = ok(risk.simulate(ws(tmp_path / "project"), tmp_path / "reported.yaml", scenario, 20_000, seed=1))
+    s = report.value
     assert s is not None and "resample" in s.uncertain[0].note
     # each run draws one of 700, 900, 800, 1100; the supplier earns 50% of (1000 − spend) a month when positive
     expected = 12 * 0.5 * (300 + 100 + 200 + 0) / 4
     assert within(float(s.supplier.result.mean), expected, 12 * 0.5 * 112 / math.sqrt(20_000))
-    missing = simulate_files(tmp_path / "reported.yaml", scenario, 10, seed=1, project_dir=tmp_path / "empty")
+    missing = risk.simulate(ws(tmp_path / "empty"), tmp_path / "reported.yaml", scenario, 10, seed=1)
     (d,) = missing.diagnostics
     assert d.code == "no-history" and d.path == ("drivers", "spend", "uncertain", "metric") and d.location is not None
 
@@ -393,8 +394,8 @@ drivers:
 def test_a_status_quo_in_another_currency_is_refused_in_the_status_quo(tmp_path: Path) -> None:
     euros = FLAT + "policy: {currency: EUR}\n"
     scenario = files(tmp_path, JOBS.replace("VARY", "per_run"), per_job=PER_JOB, flat=euros)
-    report = simulate_files(tmp_path / "per_job.yaml", scenario, 10, seed=1)
-    assert report.simulation is None
+    report = risk.simulate(ws(), tmp_path / "per_job.yaml", scenario, 10, seed=1)
+    assert report.value is None
     (d,) = report.diagnostics
     assert d.code == "currency" and "EUR" in d.message and "USD" in d.message
     assert d.location is not None and d.location.file == str(tmp_path / "flat.yaml")
@@ -426,7 +427,7 @@ drivers:
 def test_a_status_quo_that_cannot_be_simulated_is_reported_in_the_status_quo(tmp_path: Path) -> None:
     # jobs below zero make the per-job fee, the base of the credits, negative: only the status quo reads jobs
     scenario = files(tmp_path, NEGATIVE_JOBS, flat=FLAT, credited=CREDITED)
-    report = simulate_files(tmp_path / "flat.yaml", scenario, 100, seed=1, levers="none")
+    report = risk.simulate(ws(), tmp_path / "flat.yaml", scenario, 100, seed=1, levers="none")
     (d,) = report.diagnostics
     assert d.code == "simulate-value" and "'t'" in d.message and "the base is below zero" in d.message
     assert d.location is not None and d.location.file == str(tmp_path / "credited.yaml")
@@ -435,7 +436,7 @@ def test_a_status_quo_that_cannot_be_simulated_is_reported_in_the_status_quo(tmp
 
 @pytest.mark.parametrize(("runs", "seed", "code"), [(10, -1, "seed"), (10**12, 1, "runs"), (1_000_001, 1, "runs")])
 def test_a_negative_seed_or_too_many_runs_is_refused(runs: int, seed: int, code: str) -> None:
-    report = simulate_files(EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", runs, seed=seed)
+    report = risk.simulate(ws(), EXAMPLES / "vested.yaml", EXAMPLES / "scenario.yaml", runs, seed=seed)
     assert not report.ok
     (d,) = report.diagnostics
     assert d.code == code and d.is_error and d.document == "command"
@@ -471,7 +472,7 @@ periods: {start: 2025-01, months: 12}
 drivers:
   spend: {value: 800, uncertain: {distribution: resample, metric: spend, from: 2024-01, to: 2024-06}}
 """, measured=MEASURED)
-    report = simulate_files(tmp_path / "measured.yaml", scenario, 10, seed=1, project_dir=tmp_path / "project")
+    report = risk.simulate(ws(tmp_path / "project"), tmp_path / "measured.yaml", scenario, 10, seed=1)
     errors = [d for d in report.diagnostics if d.is_error]
     assert [d.code for d in errors] == ["measure"] and "holds numbers" in errors[0].message
     assert errors[0].location is not None and errors[0].location.file == str(tmp_path / "measured.yaml")
@@ -488,7 +489,7 @@ periods: {start: 2025-01, months: 12}
 drivers:
   spend: {value: 800, uncertain: {distribution: resample, metric: spend, from: 2024-01, to: 2024-06}}
 """, measured=counted)
-    report = simulate_files(tmp_path / "measured.yaml", scenario, 10, seed=1, project_dir=tmp_path / "empty")
+    report = risk.simulate(ws(tmp_path / "empty"), tmp_path / "measured.yaml", scenario, 10, seed=1)
     (missing,) = [d for d in report.diagnostics if d.is_error]
     assert missing.code == "no-history"
     notes = [d for d in report.diagnostics if not d.is_error]

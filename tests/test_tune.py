@@ -26,12 +26,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import minimal
+from tests.helpers import minimal, ws
 from vested.adapters.scenario_load import load_scenario_text
 from vested.core.scenario_checks import check_tuning
 from vested.render.diagnostics import format_diagnostics
 from vested.render.simulate import tune_json
-from vested.simulate_service import TuneReport, tune_files
+from vested.services import risk
+from vested.services.result import Result
+from vested.simulate.tune import TuneResult
 
 FEE_AND_SHARE = minimal(
     """
@@ -81,13 +83,13 @@ def write(tmp_path: Path, scenario: str = SCENARIO, agreement: str = FEE_AND_SHA
     return tmp_path / "deal.yaml", tmp_path / "scenario.yaml"
 
 
-def ok(report: TuneReport) -> TuneReport:
-    assert report.ok and report.result is not None, format_diagnostics(report.diagnostics)
+def ok(report: Result[TuneResult]) -> Result[TuneResult]:
+    assert report.ok and report.value is not None, format_diagnostics(report.diagnostics)
     return report
 
 
 def test_the_search_finds_the_terms_worked_out_by_hand(tmp_path: Path) -> None:
-    result = ok(tune_files(*write(tmp_path), seed=1)).result
+    result = ok(risk.tune(ws(), *write(tmp_path), seed=1)).value
     assert result is not None and result.method == "grid" and result.grid_size == 20 and len(result.candidates) == 20
     expected = {}
     for fee, rate in product(("900", "1000", "1100", "1200", "1300"), PICKS):
@@ -109,7 +111,7 @@ def test_the_search_finds_the_terms_worked_out_by_hand(tmp_path: Path) -> None:
 
 
 def test_the_terms_as_written_are_evaluated_for_reference(tmp_path: Path) -> None:
-    result = ok(tune_files(*write(tmp_path), seed=1)).result
+    result = ok(risk.tune(ws(), *write(tmp_path), seed=1)).value
     assert result is not None
     # at 30% the supplier earns 150 − 110 = 40 with fix, 120 − 80 = 40 with fix more, 210 − 190 = 20 with both:
     # fix and fix more tie for it (40 a month); the tie goes to the one better for both: fix (390 > 320)
@@ -121,7 +123,7 @@ def test_the_terms_as_written_are_evaluated_for_reference(tmp_path: Path) -> Non
 
 def test_a_candidate_the_format_refuses_is_skipped_with_the_reason(tmp_path: Path) -> None:
     scenario = SCENARIO.replace("range: [15%, 45%], step: 10%", "range: [45%, 125%], step: 40%")
-    result = ok(tune_files(*write(tmp_path, scenario), seed=1)).result
+    result = ok(risk.tune(ws(), *write(tmp_path, scenario), seed=1)).value
     assert result is not None
     skipped = result.skipped
     assert {c.settings[1] for c in skipped} == {"125%"} and len(skipped) == 5
@@ -131,8 +133,8 @@ def test_a_candidate_the_format_refuses_is_skipped_with_the_reason(tmp_path: Pat
 
 def test_a_grid_larger_than_the_budget_is_searched_at_random_then_refined(tmp_path: Path) -> None:
     scenario = SCENARIO.replace("threshold: 80%", "threshold: 80%\n  budget: 8")
-    first = ok(tune_files(*write(tmp_path, scenario), seed=3)).result
-    again = ok(tune_files(*write(tmp_path, scenario), seed=3)).result
+    first = ok(risk.tune(ws(), *write(tmp_path, scenario), seed=3)).value
+    again = ok(risk.tune(ws(), *write(tmp_path, scenario), seed=3)).value
     assert first is not None and again is not None
     assert first.method == "random search + local refinement" and "not guaranteed" in first.method_note
     assert len(first.candidates) <= 8
@@ -159,7 +161,7 @@ tune:
 """
     (tmp_path / "per_job.yaml").write_text(textwrap.dedent(per_job), encoding="utf-8")
     path, scenario_path = write(tmp_path, scenario, flat_fee)
-    result = ok(tune_files(path, scenario_path, seed=2)).result
+    result = ok(risk.tune(ws(), path, scenario_path, seed=2)).value
     assert result is not None and result.best is None and result.threshold == Decimal("0.8")
     for c in result.candidates:
         p = (120 - int(c.settings[0]) / 10) / 40  # P(jobs > F/10)
@@ -176,7 +178,7 @@ tune:
 def test_a_parameter_the_agreement_does_not_have_is_refused_where_it_is_written(tmp_path: Path, parameter: str, code: str,
                                                                                  words: str) -> None:
     scenario = SCENARIO.replace("    - {term: fee, field: amount, range: [900, 1300], step: 100}\n", f"    - {parameter}\n")
-    report = tune_files(*write(tmp_path, scenario), seed=1)
+    report = risk.tune(ws(), *write(tmp_path, scenario), seed=1)
     errors = [d for d in report.diagnostics if d.is_error]
     assert len(errors) == 1 and errors[0].code == code and words in errors[0].message + errors[0].hint
     line = scenario.splitlines().index(f"    - {parameter}") + 1
@@ -212,7 +214,7 @@ def test_a_nested_field_is_reached_by_its_path() -> None:
 
 def test_the_help_desk_terms_as_written_are_among_the_best() -> None:
     examples = Path(__file__).resolve().parents[1] / "examples" / "helpdesk"
-    result = ok(tune_files(examples / "vested.yaml", examples / "scenario.yaml", runs=300, seed=1)).result
+    result = ok(risk.tune(ws(), examples / "vested.yaml", examples / "scenario.yaml", runs=300, seed=1)).value
     assert result is not None and result.method == "grid" and result.best is not None
     # Under every fee and share in range the supplier pulls every lever, so the joint value is the same and the
     # terms as written (on the grid, feasible) win the tie.
@@ -246,13 +248,13 @@ tune:
   parameters: [{term: per_job, field: rate, range: [-10, 10], step: 10}]
   runs: 50
 """
-    report = ok(tune_files(*write(tmp_path, scenario, credited), seed=1, levers="none"))
-    result = report.result
+    report = ok(risk.tune(ws(), *write(tmp_path, scenario, credited), seed=1, levers="none"))
+    result = report.value
     assert result is not None and result.lever_choice == "no levers" and result.engine.startswith("vectorised")
     (skipped,) = result.skipped
     assert skipped.settings == ("-10",) and "cannot be simulated" in skipped.reason and "below zero" in skipped.reason
     assert {c.settings for c in result.candidates if c.valid} == {("0",), ("10",)}
-    data = tune_json(report)  # the derived values reach the JSON
+    data = tune_json(report.value)  # the derived values reach the JSON
     assert [c["settings"] for c in data["skipped"]] == [["-10"]]
     written = result.as_written
     assert data["as_written"]["weaker_probability"] == min(written.p_customer, written.p_supplier)

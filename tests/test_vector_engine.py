@@ -486,8 +486,8 @@ def test_state_is_carried_by_array_and_matches_a_hand_computation() -> None:
 
 
 def test_the_simulation_benchmark_computes_the_same_numbers_three_ways() -> None:
-    """``python -m vested.bench simulate`` at a small size: vested, the numpy references and the exact engine agree."""
-    from vested.bench import simulate as bench
+    """``python -m benchmarks simulate`` at a small size: vested, the numpy references and the exact engine agree."""
+    from benchmarks import simulate as bench
 
     assert bench.check_terms() == []
     size = (2500, 12, 1000, 7)  # runs, months, chunk, seed

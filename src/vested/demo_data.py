@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from vested.core.periods import add_months, month_bounds
-from vested.project import atomic_write_file
+from vested.storage.folder import atomic_write_file
 
 Rows = list[dict[str, Any]]
 

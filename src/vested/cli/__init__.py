@@ -14,15 +14,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
 from vested.core.diagnostics import Diagnostic
-from vested.render.diagnostics import diagnostics_json, format_diagnostics
+from vested.render.diagnostics import format_diagnostics
+from vested.services.result import Result, result_json
+from vested.services.workspace import Workspace, open_workspace
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="vested",
@@ -44,10 +48,33 @@ def emit_json(data: Any) -> None:
 def fail_with(problems: Sequence[Diagnostic], as_json: bool) -> NoReturn:
     """The one way a command fails on user data: the diagnostics (on stderr, or as JSON), exit 1."""
     if as_json:
-        emit_json({"ok": False, "diagnostics": diagnostics_json(problems)})
+        emit_json(result_json(Result(None, tuple(problems))))
     else:
         print(format_diagnostics(problems), file=sys.stderr)
     raise typer.Exit(1)
+
+
+def finish(result: Result[T], as_json: bool, body: Callable[[T], Mapping[str, Any]], show: Callable[[T], None]) -> NoReturn:
+    """The one way a command ends with a service's result.
+
+    No value: :func:`fail_with` its diagnostics. Else JSON (``result_json``: ``ok``, the value's
+    fields from ``body``, the diagnostics), or the value shown by ``show`` and the diagnostics on
+    stderr. Exit 0 when the result is ok, else 1.
+    """
+    if result.value is None:
+        fail_with(result.diagnostics, as_json)
+    if as_json:
+        emit_json(result_json(result, body(result.value)))
+    else:
+        show(result.value)
+        if result.diagnostics:
+            print(format_diagnostics(result.diagnostics), file=sys.stderr)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def workspace(project: Path | None = None, who: str | None = None) -> Workspace:
+    """The workspace a command runs in: the project folder given (or ``.vested``), acting as ``who``."""
+    return open_workspace(project, who)
 
 
 # The command modules use the helpers above, so they are imported after them.

@@ -12,8 +12,9 @@ from typing import Annotated
 import typer
 
 from vested import __version__
-from vested.cli import JsonOption, console, emit_json, fail_with
-from vested.render.diagnostics import diagnostics_json, format_diagnostics
+from vested.cli import JsonOption, console, emit_json, finish, workspace
+from vested.render.diagnostics import format_diagnostics
+from vested.services.result import result_json
 
 
 def check(
@@ -21,16 +22,16 @@ def check(
     as_json: JsonOption = False,
 ) -> None:
     """Check an agreement: structure, meaning and the Vested lint. Exit 1 when there are errors."""
-    from vested.services import check_file
+    from vested.services.agreements import check as check_agreement
 
-    report = check_file(agreement)
+    result = check_agreement(workspace(), agreement)
     if as_json:
-        emit_json({"file": str(agreement), "ok": report.ok, "diagnostics": diagnostics_json(report.diagnostics)})
-    elif report.diagnostics:
-        print(format_diagnostics(report.diagnostics))
+        emit_json(result_json(result, {"file": str(agreement)}))
+    elif result.diagnostics:
+        print(format_diagnostics(result.diagnostics))
     else:
         print(f"{agreement}: ok")
-    raise typer.Exit(0 if report.ok else 1)
+    raise typer.Exit(0 if result.ok else 1)
 
 
 def price(
@@ -41,17 +42,15 @@ def price(
     """Price one period: one explained line per term, then what each party owes."""
     from vested.render.serialize import to_jsonable
     from vested.render.statement import statement_json, statement_table, statement_view
-    from vested.services import price_files
+    from vested.services.agreements import PricedPeriod
+    from vested.services.agreements import price as price_period
 
-    report = price_files(agreement, facts)
-    if report.statement is None or report.agreement is None:
-        fail_with(report.diagnostics, as_json)
-    view = statement_view(report.agreement, report.statement)
-    if as_json:
-        emit_json({"ok": True, "statement": statement_json(view), "state": to_jsonable(report.state),
-                   "diagnostics": diagnostics_json(report.diagnostics)})
-    else:
-        console.print(statement_table(view))
+    def body(priced: PricedPeriod) -> dict[str, object]:
+        return {"statement": statement_json(statement_view(priced.agreement, priced.statement)),
+                "state": to_jsonable(priced.state)}
+
+    finish(price_period(workspace(), agreement, facts), as_json, body,
+           lambda priced: console.print(statement_table(statement_view(priced.agreement, priced.statement))))
 
 
 def schema() -> None:

@@ -5,48 +5,21 @@ Registered on ``vested.cli.app`` by :mod:`vested.cli`.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Protocol, TypeVar
+from typing import Annotated, TypeVar
 
 import typer
-from rich.console import RenderableType
 
-from vested.cli import JsonOption, console, emit_json, fail_with
-from vested.core.diagnostics import Diagnostic
-from vested.render.diagnostics import diagnostics_json, format_diagnostics
+from vested.cli import JsonOption, console, finish, workspace
+from vested.services.result import Result
+
+T = TypeVar("T")
 
 HistoryOption = Annotated[Path | None, typer.Option("--project", help="Project folder whose measured history drivers "
                                                     "with `resample: {metric}` draw from.")]
 LeversOption = Annotated[str, typer.Option("--levers", help="Which supplier levers are pulled: best (the supplier's most "
                                                         "profitable choice), none, all, or ids separated by commas.")]
-
-
-class DealReport(Protocol):
-    """What the deal services return: a result when ``ok``, and the diagnostics either way."""
-
-    @property
-    def ok(self) -> bool: ...
-
-    @property
-    def diagnostics(self) -> Sequence[Diagnostic]: ...
-
-
-R = TypeVar("R", bound=DealReport)
-
-
-def report_deal(report: R, table: Callable[[R], RenderableType], as_json: bool, to_json: Callable[[R], dict[str, Any]]) -> None:
-    """Print a deal report (a table, or JSON with its warnings); a report with errors fails with them."""
-    if not report.ok:
-        fail_with(report.diagnostics, as_json)  # no result to render
-    if as_json:
-        emit_json({"ok": True, **to_json(report), "diagnostics": diagnostics_json(report.diagnostics)})
-        raise typer.Exit(0)
-    console.print(table(report))
-    if report.diagnostics:
-        print(format_diagnostics(report.diagnostics), file=sys.stderr)
-    raise typer.Exit(0)
 
 
 def economics(
@@ -56,10 +29,12 @@ def economics(
     as_json: JsonOption = False,
 ) -> None:
     """Each party's economics per period and over the term: payments, costs, margin, NPV, IRR, payback."""
-    from vested.deal import economics_files
     from vested.render.deal import economics_json, economics_table
+    from vested.services.deal import economics as evaluate
 
-    report_deal(economics_files(agreement, scenario, levers), economics_table, as_json, economics_json)
+    finish(evaluate(workspace(), agreement, scenario, levers), as_json,
+           lambda run: economics_json(run.economics, run.lever_choice),
+           lambda run: console.print(economics_table(run.economics, run.lever_choice)))
 
 
 def compare(
@@ -72,10 +47,11 @@ def compare(
     as_json: JsonOption = False,
 ) -> None:
     """Two agreements side by side on one scenario, against the status quo, with a win-win verdict."""
-    from vested.deal import compare_files
     from vested.render.deal import compare_json, compare_table
+    from vested.services.deal import compare as compare_agreements
 
-    report_deal(compare_files(a, b, scenario, status_quo, levers), compare_table, as_json, compare_json)
+    finish(compare_agreements(workspace(), a, b, scenario, status_quo, levers), as_json, compare_json,
+           lambda comparison: console.print(compare_table(comparison)))
 
 
 def align(
@@ -84,20 +60,22 @@ def align(
     as_json: JsonOption = False,
 ) -> None:
     """Incentive alignment: the supplier's most profitable levers under this agreement, and what they do to the customer."""
-    from vested.deal import align_files
     from vested.render.deal import align_json, align_table
+    from vested.services.deal import align as find_alignment
 
-    report_deal(align_files(agreement, scenario), align_table, as_json, align_json)
+    finish(find_alignment(workspace(), agreement, scenario), as_json, align_json,
+           lambda alignment: console.print(align_table(alignment)))
 
 
 
-def write_charts(report: Any, folder: Path | None, write: Any, as_json: bool) -> None:
-    """Write a report's charts when asked (and the report is sound); say where, unless printing JSON."""
-    if not report.ok or folder is None:
+def write_charts(result: Result[T], folder: Path | None, write: Callable[[T, Path], list[Path]], as_json: bool) -> None:
+    """Write a result's charts when asked (and the result is sound); say where, unless printing JSON."""
+    if not result.ok or result.value is None or folder is None:
         return
-    written = write(report, folder)
+    written = write(result.value, folder)
     if not as_json:
         console.print(f"[dim]charts: {', '.join(str(p) for p in written)}[/dim]")
+
 
 def simulate(
     agreement: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
@@ -113,12 +91,13 @@ def simulate(
     as_json: JsonOption = False,
 ) -> None:
     """Risk simulation: each party's distribution, the chance each (and both) beat the status quo, how often caps bind."""
-    from vested.render.simulate import simulate_json, simulate_table, write_simulate_charts
-    from vested.simulate_service import simulate_files
+    from vested.render.simulate import simulate_json, simulate_table
+    from vested.services.charts import write_simulate_charts
+    from vested.services.risk import simulate as simulate_deal
 
-    report = simulate_files(agreement, scenario, runs, seed, levers, status_quo, project)
-    write_charts(report, charts, write_simulate_charts, as_json)
-    report_deal(report, simulate_table, as_json, simulate_json)
+    result = simulate_deal(workspace(project), agreement, scenario, runs, seed, levers, status_quo)
+    write_charts(result, charts, write_simulate_charts, as_json)
+    finish(result, as_json, simulate_json, lambda simulation: console.print(simulate_table(simulation)))
 
 
 def tune(
@@ -134,9 +113,10 @@ def tune(
     as_json: JsonOption = False,
 ) -> None:
     """Find the deal: terms that maximise the expected joint result while both beat the status quo often enough."""
-    from vested.render.simulate import tune_json, tune_table, write_tune_charts
-    from vested.simulate_service import tune_files
+    from vested.render.simulate import tune_json, tune_table
+    from vested.services.charts import write_tune_charts
+    from vested.services.risk import tune as tune_deal
 
-    report = tune_files(agreement, scenario, runs, seed, levers, status_quo, project)
-    write_charts(report, charts, write_tune_charts, as_json)
-    report_deal(report, tune_table, as_json, tune_json)
+    result = tune_deal(workspace(project), agreement, scenario, runs, seed, levers, status_quo)
+    write_charts(result, charts, write_tune_charts, as_json)
+    finish(result, as_json, tune_json, lambda tuned: console.print(tune_table(tuned)))

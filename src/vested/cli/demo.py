@@ -21,8 +21,8 @@ def demo(
     """Tell the help-desk story end to end: check, generate data, ingest, settle, score, report."""
     from rich.progress import Progress
 
-    from vested.demo import demo_view, run_story
     from vested.render.demo import demo_json, demo_sections
+    from vested.services.demo import demo_view, run_story
 
     if as_json:
         view = demo_view(run_story(out))

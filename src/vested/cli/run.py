@@ -11,8 +11,9 @@ from typing import Annotated
 
 import typer
 
-from vested.cli import JsonOption, ProjectOption, console, emit_json, fail_with
-from vested.render.diagnostics import diagnostics_json, format_diagnostics
+from vested.cli import JsonOption, ProjectOption, console, emit_json, fail_with, finish, workspace
+from vested.render.diagnostics import format_diagnostics
+from vested.services.result import result_json
 
 PeriodOption = Annotated[str | None, typer.Option("--period", help="One month, YYYY-MM.")]
 FromOption = Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")]
@@ -32,26 +33,25 @@ def ingest(
     as_json: JsonOption = False,
 ) -> None:
     """Ingest measurements: every row is checked against the dataset; all or nothing."""
-    import getpass
-
     from vested.render.serialize import to_jsonable
-    from vested.services import ingest_path
+    from vested.services.running import ingest as ingest_source
 
-    outcome = ingest_path(agreement, dataset, source, project_dir=project, who=who or getpass.getuser(),
-                          quarantine=quarantine, table=table, query=query)
-    report = outcome.report
+    result = ingest_source(workspace(project, who), agreement, dataset, source, quarantine=quarantine, table=table,
+                           query=query)
+    report = result.value
     if report is None:
-        fail_with(outcome.diagnostics, as_json)
+        fail_with(result.diagnostics, as_json)
     if as_json:
-        emit_json({"ok": report.ok, "summary": report.summary(), "batch_id": report.batch_id,
-                   "rows_ingested": report.rows_ingested, "rows_quarantined": report.rows_quarantined,
-                   "problems_total": report.problems_total, "manifest": to_jsonable(report.manifest),
-                   "problems": [to_jsonable(p) for p in report.problems]})
+        emit_json(result_json(result, {
+            "summary": report.summary(), "batch_id": report.batch_id, "rows_ingested": report.rows_ingested,
+            "rows_quarantined": report.rows_quarantined, "problems_total": report.problems_total,
+            "manifest": to_jsonable(report.manifest)}))
     else:
-        if report.problems:
-            print(format_diagnostics(report.diagnostics()), file=sys.stderr if report.refused else sys.stdout)
-        print(report.summary(), file=sys.stderr if report.refused else sys.stdout)
-    raise typer.Exit(0 if report.ok else 1)
+        out = sys.stderr if report.refused else sys.stdout
+        if result.diagnostics:
+            print(format_diagnostics(result.diagnostics), file=out)
+        print(report.summary(), file=out)
+    raise typer.Exit(0 if result.ok else 1)
 
 
 def measure(
@@ -65,22 +65,23 @@ def measure(
 ) -> None:
     """Compute each metric per month from the ingested data (and the reported values)."""
     from vested.render.run import metric_csv, metric_json, metric_table
-    from vested.services import measure_files, month_range
+    from vested.services.running import measure as measure_months
+    from vested.services.running import month_range
 
     months, problem = month_range(period, first, last)
     if problem is not None:
         fail_with([problem], as_json)
-    report = measure_files(agreement, months, project)
-    if report.measured is None or report.agreement is None:
-        fail_with(report.diagnostics, as_json)
-    rows = report.measured.rows
+    result = measure_months(workspace(project), agreement, months)
+    measured = result.value
+    if measured is None:
+        fail_with(result.diagnostics, as_json)
     if as_json:
-        emit_json({**metric_json(rows), "diagnostics": diagnostics_json(report.diagnostics)})
+        emit_json(result_json(result, metric_json(measured.rows)))
     elif as_csv:
-        sys.stdout.write(metric_csv(report.agreement, rows))
+        sys.stdout.write(metric_csv(measured.agreement, measured.rows))
     else:
-        console.print(metric_table(report.agreement, rows))
-        for note in report.diagnostics:
+        console.print(metric_table(measured.agreement, measured.rows))
+        for note in result.diagnostics:
             console.print(f"[dim]{note.message}[/dim]", highlight=False)
 
 
@@ -92,21 +93,20 @@ def scorecard(
 ) -> None:
     """Score each desired outcome for a month: value, baseline, target, attainment, status, overall score."""
     from vested.render.run import scorecard_json, scorecard_table
-    from vested.services import month_range, scorecard_files
+    from vested.services.running import ScoredPeriod, month_range
+    from vested.services.running import scorecard as score_period
 
     _, problem = month_range(period, None, None)
     if problem is not None:
         fail_with([problem], as_json)
-    report = scorecard_files(agreement, period, project)
-    card = report.scorecard
-    if card is None or report.agreement is None:
-        fail_with(report.diagnostics, as_json)
-    if as_json:
-        emit_json({"scorecard": scorecard_json(card), "diagnostics": diagnostics_json(report.diagnostics)})
-        return
-    console.print(scorecard_table(report.agreement, card))
-    for warning_text in card.warnings:
-        console.print(f"[bold yellow]warning:[/] {warning_text}", highlight=False)
+
+    def show(scored: ScoredPeriod) -> None:
+        console.print(scorecard_table(scored.agreement, scored.scorecard))
+        for warning_text in scored.scorecard.warnings:
+            console.print(f"[bold yellow]warning:[/] {warning_text}", highlight=False)
+
+    finish(score_period(workspace(project), agreement, period), as_json,
+           lambda scored: {"scorecard": scorecard_json(scored.scorecard)}, show)
 
 
 def settle(
@@ -120,23 +120,21 @@ def settle(
 ) -> None:
     """Settle months in order: measure, price with the carried state, write each explained statement."""
     from vested.render.statement import statement_json, statement_table, statement_view
-    from vested.services import month_range, settle_files
+    from vested.services.running import SettledMonths, month_range
+    from vested.services.running import settle as settle_months
 
     months, problem = month_range(period, first, last)
     if problem is not None:
         fail_with([problem], as_json)
-    report = settle_files(agreement, months, project, replace=replace)
-    result, found = report.result, report.agreement
-    if result is None or found is None:
-        fail_with(report.diagnostics, as_json)
-    if as_json:
-        emit_json({"ok": result.ok, "settled": [
-            {"period": s.period, "inputs_hash": s.inputs_hash, "statement": statement_json(statement_view(found, s.statement))}
-            for s in result.settlements], "written": list(result.written), "diagnostics": diagnostics_json(report.diagnostics)})
-    else:
-        for s in result.settlements:
-            console.print(statement_table(statement_view(found, s.statement)))
+
+    def body(settled: SettledMonths) -> dict[str, object]:
+        return {"settled": [{"period": s.period, "inputs_hash": s.inputs_hash,
+                             "statement": statement_json(statement_view(settled.agreement, s.statement))}
+                            for s in settled.result.settlements], "written": list(settled.result.written)}
+
+    def show(settled: SettledMonths) -> None:
+        for s in settled.result.settlements:
+            console.print(statement_table(statement_view(settled.agreement, s.statement)))
             console.print(f"[dim]inputs {s.inputs_hash[:16]}…[/dim]")
-        if report.diagnostics:
-            print(format_diagnostics(report.diagnostics), file=sys.stderr)
-    raise typer.Exit(0 if result.ok else 1)
+
+    finish(settle_months(workspace(project), agreement, months, replace=replace), as_json, body, show)

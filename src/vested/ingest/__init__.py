@@ -17,7 +17,7 @@ The modules, in the order of the pipeline:
 * ``datasets``: which dataset a source goes into, and the built-in :data:`REPORTED` dataset.
 * ``run``: the state of one ingest (the source, the DuckDB connection, the columns found).
 * ``read``: CSV, Parquet, JSON Lines and SQL sources into the table ``raw`` as text; line numbers.
-* ``sql``: quoting, and the SQL that types a column's raw text (to :data:`vested.project.STORAGE_TYPES`).
+* ``sql``: quoting, and the SQL that types a column's raw text (to :data:`vested.storage.folder.STORAGE_TYPES`).
 * ``checks``: the columns against the dataset's, then every value in SQL, into the table ``problems``.
 * ``explain``: the message and hint of each value problem.
 * ``write``: the quarantine file and the atomic batch write.

@@ -20,7 +20,7 @@ from vested.ingest.datasets import REPORTED
 from vested.ingest.report import IngestProblem, first_line
 from vested.ingest.run import FileColumn, IngestRun
 from vested.ingest.sql import FALSE_WORDS, STORAGE_TYPES, TRUE_WORDS, ident, lit, typed_sql
-from vested.project import NUMBER_PLACES
+from vested.storage.folder import NUMBER_PLACES
 
 _NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 _INTEGER = r"[+-]?[0-9]+(\.0*)?"
@@ -161,7 +161,7 @@ def decimal_places(t: str) -> str:
 
     The digits of ``12.50e-3`` are ``1250`` with 2 after the point, times 10^-3: 2 + 3 places, less
     the trailing zero = 4 (0.01250 is 0.0125). A value whose digits are all zeros needs none. Worked
-    out on the text: storing would round it first (to :data:`~vested.project.NUMBER_PLACES` places).
+    out on the text: storing would round it first (to :data:`~vested.storage.folder.NUMBER_PLACES` places).
     """
     before = f"regexp_extract({t}, '^[+-]?([0-9]*)', 1)"
     after = f"regexp_extract({t}, '^[+-]?[0-9]*\\.?([0-9]*)', 1)"

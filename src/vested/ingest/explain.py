@@ -13,7 +13,7 @@ from vested.core.facts import did_you_mean
 from vested.ingest.read import source_lines
 from vested.ingest.report import PROBLEM_LIMIT, IngestProblem
 from vested.ingest.run import FileColumn, IngestRun
-from vested.project import NUMBER_DIGITS, NUMBER_PLACES
+from vested.storage.folder import NUMBER_DIGITS, NUMBER_PLACES
 
 
 def listed_problems(run: IngestRun) -> list[IngestProblem]:

@@ -20,7 +20,7 @@ from vested.ingest.read import FORMATS, read_source, stage_sql
 from vested.ingest.report import PROBLEM_LIMIT, IngestProblem, IngestReport, first_line, refusal
 from vested.ingest.run import IngestRun, Source
 from vested.ingest.write import staged_quarantine, write_batch
-from vested.project import Project, sha256_file
+from vested.storage.folder import Project, sha256_file
 
 
 def ingest_file(agreement: Agreement, project: Project, dataset_id: str, path: str | Path, *, who: str, now: datetime,

@@ -18,7 +18,7 @@ from vested.core.measures import Column, Dataset
 from vested.core.model import Agreement
 from vested.ingest.report import IngestProblem, IngestReport
 from vested.ingest.sql import STORAGE_TYPES, typed_sql
-from vested.project import Project
+from vested.storage.folder import Project
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ says how a column's text becomes its stored type, for the checks and for the bat
 from __future__ import annotations
 
 from vested.core.measures import Column
-from vested.project import STORAGE_TYPES
+from vested.storage.folder import STORAGE_TYPES
 
 __all__ = ["FALSE_WORDS", "STORAGE_TYPES", "TRUE_WORDS", "ident", "json_path", "lit", "struct", "typed_sql"]
 

@@ -1,6 +1,6 @@
 """Writing: the bad rows to a quarantine file, and the good rows as a batch (Parquet, then its manifest).
 
-Both are written atomically (``vested.project``): a batch is visible only once its data file and
+Both are written atomically (``vested.storage.folder``): a batch is visible only once its data file and
 then its manifest are in place, so a killed ingest leaves no partial batch; the quarantine file is
 moved into place only after the batch is written.
 """
@@ -17,8 +17,8 @@ from typing import Any
 from vested.ingest.explain import explain
 from vested.ingest.run import IngestRun
 from vested.ingest.sql import ident, lit
-from vested.project import atomic_write_bytes, atomic_write_file, staged_file
-from vested.render.serialize import dumps
+from vested.core.canonical import canonical_text
+from vested.storage.folder import atomic_write_bytes, atomic_write_file, staged_file
 
 
 def staged_quarantine(run: IngestRun, path: Path) -> AbstractContextManager[None]:
@@ -75,7 +75,7 @@ def write_batch(run: IngestRun, batch_id: str, who: str, now: datetime, rows: in
         "columns": {c.spec.name: c.spec.type for c in run.columns},
         "time_range": [time_text(first), time_text(last)],
     }
-    atomic_write_bytes(manifest_file, dumps(manifest).encode("utf-8"))
+    atomic_write_bytes(manifest_file, canonical_text(manifest).encode("utf-8"))
     return manifest
 
 
@@ -84,7 +84,7 @@ def time_text(value: Any) -> str | None:
 
     A timestamp: the UTC instant, ``2025-06-01T08:00:00.000000+00:00`` (always with microseconds and
     the offset, as ``ingested_at``); a date: ``2025-06-01`` (a local day, no instant); a month (the
-    ``reported`` dataset's period): ``2025-06``, as written. :func:`vested.settle.first_instant` reads them.
+    ``reported`` dataset's period): ``2025-06``, as written. :func:`vested.services.settling.first_instant` reads them.
     """
     if value is None:
         return None

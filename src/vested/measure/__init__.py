@@ -9,27 +9,7 @@ PostgreSQL through SQLAlchemy (:mod:`.engine`), and the per-month partials the q
 finished into a :class:`MetricTable` (:mod:`.combine`) whose values the settlement turns into
 facts. This package is an adapter: it may use duckdb, sqlglot and sqlalchemy; the core never
 imports it.
+
+Import the modules you use (``vested.measure.engine``, ``.compile``, ...): this package imports nothing
+itself, so compiling a plan (``vested check``) never loads DuckDB or SQLAlchemy.
 """
-
-from vested.measure.combine import MetricTable, Note
-from vested.measure.compile import compile_plan
-from vested.measure.engine import duckdb_sources, measure_metrics, measure_metrics_sql, measure_project, plan_sql
-from vested.measure.fragments import MeasureError, empty_relation, parquet_relation, table_relation
-from vested.measure.plan import Plan, Query
-
-__all__ = [
-    "MeasureError",
-    "MetricTable",
-    "Note",
-    "Plan",
-    "Query",
-    "compile_plan",
-    "duckdb_sources",
-    "empty_relation",
-    "measure_metrics",
-    "measure_metrics_sql",
-    "measure_project",
-    "parquet_relation",
-    "plan_sql",
-    "table_relation",
-]

@@ -28,6 +28,7 @@ from sqlglot import exp
 from vested.core.measures import Dataset, Exclusion, Measure
 from vested.core.model import Agreement
 from vested.core.periods import months_between, months_to_date, parse_month
+from vested.core.settlement import first_month
 from vested.measure.fragments import (
     MeasureError,
     aliased,
@@ -41,7 +42,7 @@ from vested.measure.fragments import (
     microseconds_between,
     where_condition,
 )
-from vested.measure.months import LocalMonths, first_month, local_bounds
+from vested.measure.months import LocalMonths, local_bounds
 from vested.measure.plan import MetricPlan, Plan, Query, is_percentile
 from vested.measure.ranks import Ranking, fraction_of, ranks_query, windows_table
 

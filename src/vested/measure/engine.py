@@ -18,19 +18,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
-import sqlalchemy
 from sqlglot import exp
 
+from vested.core.measured import MetricTable
 from vested.core.model import Agreement
-from vested.measure.combine import MetricTable, Results, combine
+from vested.measure.combine import Results, combine
 from vested.measure.compile import compile_plan
 from vested.measure.fragments import MeasureError, empty_relation, parquet_relation, table_relation
 from vested.measure.plan import Plan, is_percentile
-from vested.project import Project
+from vested.storage import BatchStore
+
+if TYPE_CHECKING:  # SQLAlchemy is loaded only to measure in a SQL database
+    import sqlalchemy
 
 SQLGLOT_DIALECTS = {"postgresql": "postgres"}
 """SQLAlchemy dialect names that sqlglot spells differently."""
@@ -41,14 +45,45 @@ VALUE_BYTES = 16
 WINDOW_MONTHS = {"period": 1, "quarter": 3, "year": 12}
 
 
-def duckdb_sources(project: Project, agreement: Agreement) -> dict[str, list[Path]]:
+def duckdb_sources(project: BatchStore, agreement: Agreement) -> dict[str, list[Path]]:
     """The Parquet files of every complete batch of each of the agreement's datasets."""
     return {d.id: [batch.data_file for batch in project.batches(d.id)] for d in agreement.datasets}
 
 
-def measure_project(agreement: Agreement, project: Project, months: Sequence[str]) -> MetricTable:
+def measure_project(agreement: Agreement, project: BatchStore, months: Sequence[str]) -> MetricTable:
     """Measure the agreement's metrics for ``months`` from the batches ingested in ``project``."""
     return measure_metrics(agreement, duckdb_sources(project, agreement), months)
+
+
+class DuckDBEngine:
+    """The embedded metric engine: DuckDB over the batches' Parquet files (one in-memory database per call)."""
+
+    name = f"duckdb {duckdb.__version__}"
+
+    def __init__(self) -> None:
+        self._con: duckdb.DuckDBPyConnection | None = None
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """One in-memory database for everything this engine measures (opened on first use)."""
+        if self._con is None:
+            self._con = duckdb.connect(":memory:")
+        return self._con
+
+    def measure(self, agreement: Agreement, sources: Mapping[str, Sequence[Path]], months: Sequence[str]) -> MetricTable:
+        return measure_metrics(agreement, sources, months, connection=self.connection())
+
+    def reported(self, files: Sequence[Path], months: Sequence[str]) -> dict[str, dict[str, Decimal]]:
+        """Values reported directly (the built-in ``reported`` dataset): metric -> month -> value."""
+        values: dict[str, dict[str, Decimal]] = {}
+        if not files:
+            return values
+        wanted = set(months)
+        rows = self.connection().execute("SELECT metric, period, CAST(value AS VARCHAR) FROM read_parquet(?)",
+                                         [[str(f) for f in files]]).fetchall()
+        for metric, period, value in rows:
+            if period in wanted:
+                values.setdefault(metric, {})[period] = Decimal(value).normalize()
+        return values
 
 
 def measure_metrics(agreement: Agreement, sources: Mapping[str, Sequence[str | Path]], months: Sequence[str], *,
@@ -129,6 +164,8 @@ def measure_metrics_sql(agreement: Agreement, engine_url: str | sqlalchemy.Engin
     dataset's columns; a dataset without a table is empty. A ``postgresql://`` URL uses psycopg 3.
     ``percentiles``: ``"ranks"`` or the engine's aggregate (``"auto"`` and ``"aggregate"``).
     """
+    import sqlalchemy
+
     engine = _engine(engine_url)
     relations: dict[str, exp.Expr] = {}
     for dataset in agreement.datasets:
@@ -193,6 +230,8 @@ def plan_sql(agreement: Agreement, months: Sequence[str], relations: Mapping[str
 
 
 def _engine(url: str | sqlalchemy.Engine) -> sqlalchemy.Engine:
+    import sqlalchemy
+
     if isinstance(url, sqlalchemy.Engine):
         return url
     parsed = sqlalchemy.make_url(url)

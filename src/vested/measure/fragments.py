@@ -18,7 +18,7 @@ from sqlglot import exp
 from vested.core.diagnostics import Path as DocPath
 from vested.core.diagnostics import UserError
 from vested.core.measures import Column, Comparison, Dataset
-from vested.project import STORAGE_TYPES
+from vested.storage.folder import STORAGE_TYPES
 
 MONTH_FORMAT = "%Y-%m"
 """Month label format; sqlglot writes it as strftime (DuckDB) or to_char 'YYYY-MM' (PostgreSQL)."""

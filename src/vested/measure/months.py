@@ -18,8 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlglot import exp
 
 from vested.core.measures import Column, Dataset
-from vested.core.model import Agreement
-from vested.core.periods import month_bounds, months_to_date, parse_month
+from vested.core.periods import month_bounds, months_to_date
 from vested.measure.fragments import (
     MeasureError,
     column,
@@ -33,22 +32,6 @@ from vested.measure.fragments import (
     month_start,
     month_start_literal,
 )
-
-
-def first_month(agreement: Agreement) -> str | None:
-    """The agreement's first month (``calendar.start``), or None when it has no calendar.
-
-    A start written as a year or a quarter (before calendar starts were months) counts from January
-    of its year: the one place that says so, for settling, measuring and checking alike.
-    """
-    start = str(agreement.calendar.start) if agreement.calendar is not None else None
-    if start is None:
-        return None
-    try:
-        parse_month(start)
-        return start
-    except ValueError:
-        return f"{start[:4]}-01"  # a checked period: a year (2025) or a quarter (2025-Q2)
 
 
 def local_bounds(month: str, zone: ZoneInfo) -> tuple[datetime, datetime]:

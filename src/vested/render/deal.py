@@ -13,11 +13,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from vested.core.alignment import Choice
-from vested.core.compare import Position
+from vested.core.alignment import Alignment, Choice
+from vested.core.compare import Comparison, Position
 from vested.core.economics import Economics, Money, show_money
 from vested.core.money import percent
-from vested.deal import AlignReport, CompareReport, EconomicsReport
 from vested.render.serialize import to_jsonable
 
 
@@ -35,11 +34,10 @@ def levers_text(levers: tuple[str, ...]) -> str:
 
 # -- economics ---------------------------------------------------------------------------------------
 
-def economics_table(report: EconomicsReport) -> Group:
-    e = report.economics
-    assert e is not None
+def economics_table(e: Economics, lever_choice: str) -> Group:
+    """Each party's economics; ``lever_choice`` says how the levers in effect were chosen."""
     table = Table(title=f"{e.agreement_title} on scenario {e.scenario_id} ({e.currency}) — levers: "
-                  f"{levers_text(e.levers)} ({report.lever_choice})")
+                  f"{levers_text(e.levers)} ({lever_choice})")
     for column in ("month", "levers", "customer pays", "customer own costs", "customer levers", "customer total cost",
                    "supplier revenue", "supplier cost", "supplier investment", "supplier margin"):
         table.add_column(column, justify="left" if column in ("month", "levers") else "right")
@@ -74,18 +72,15 @@ def investments_table(e: Economics) -> Table:
     return table
 
 
-def economics_json(report: EconomicsReport) -> dict[str, Any]:
-    assert report.economics is not None
-    data: dict[str, Any] = to_jsonable(report.economics)
-    data["lever_choice"] = report.lever_choice
+def economics_json(e: Economics, lever_choice: str) -> dict[str, Any]:
+    data: dict[str, Any] = to_jsonable(e)
+    data["lever_choice"] = lever_choice
     return data
 
 
 # -- compare -----------------------------------------------------------------------------------------
 
-def compare_table(report: CompareReport) -> Group:
-    c = report.comparison
-    assert c is not None
+def compare_table(c: Comparison) -> Group:
     table = Table(title=f"Scenario {c.scenario_id} ({c.currency}): each agreement against the status quo "
                   f"({c.status_quo_note}); NPV")
     for column in ("agreement", "levers", "customer NPV", "supplier NPV", "customer saves", "supplier gains",
@@ -112,17 +107,14 @@ def _split(p: Position) -> str:
     return f"{percent(p.customer_share.quantize(Decimal('0.001')))} / {percent(p.supplier_share.quantize(Decimal('0.001')))}"
 
 
-def compare_json(report: CompareReport) -> dict[str, Any]:
-    assert report.comparison is not None
-    data: dict[str, Any] = to_jsonable(report.comparison)
+def compare_json(c: Comparison) -> dict[str, Any]:
+    data: dict[str, Any] = to_jsonable(c)
     return data
 
 
 # -- align -------------------------------------------------------------------------------------------
 
-def align_table(report: AlignReport) -> Group:
-    a = report.alignment
-    assert a is not None
+def align_table(a: Alignment) -> Group:
     table = Table(title=f"Agreement {a.agreement_id} on scenario {a.scenario_id} ({a.currency}): which levers pay? (NPV)")
     for column in ("", "levers", "customer NPV", "supplier NPV", "joint NPV"):
         table.add_column(column, justify="left" if column in ("", "levers") else "right")
@@ -147,7 +139,6 @@ def _choice_cells(choice: Choice) -> list[str]:
     return [levers_text(choice.levers), show_money(choice.customer_npv), show_money(choice.supplier_npv), show_money(choice.joint_npv)]
 
 
-def align_json(report: AlignReport) -> dict[str, Any]:
-    assert report.alignment is not None
-    data: dict[str, Any] = to_jsonable(report.alignment)
+def align_json(a: Alignment) -> dict[str, Any]:
+    data: dict[str, Any] = to_jsonable(a)
     return data

@@ -1,7 +1,7 @@
 """The demo's story as a view-model, and its two renderings: the terminal sections and JSON.
 
 ``vested demo`` prints the sections (:func:`demo_sections`) or the JSON (:func:`demo_json`) of one
-:class:`DemoView`, built by :func:`vested.demo.demo_view`: the same months, amounts, differences
+:class:`DemoView`, built by :func:`vested.services.demo.demo_view`: the same months, amounts, differences
 and totals in both.
 """
 

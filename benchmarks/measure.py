@@ -1,8 +1,8 @@
 """Benchmark of measurement: a year of 8 help-desk metrics from N ticket events, three ways.
 
-``run`` reads like its table of contents: generate the tickets (:mod:`vested.bench.tickets`: DuckDB
-SQL straight to Parquet, deterministic from the seed) -> time each method (:mod:`vested.bench.methods`)
-in its own fresh Python process (:mod:`vested.bench.children`; best of ``repeats``, wall and CPU
+``run`` reads like its table of contents: generate the tickets (:mod:`benchmarks.tickets`: DuckDB
+SQL straight to Parquet, deterministic from the seed) -> time each method (:mod:`benchmarks.methods`)
+in its own fresh Python process (:mod:`benchmarks.children`; best of ``repeats``, wall and CPU
 seconds, peak RSS per method) -> check they all give the same numbers -> print the table and the
 targets of issue 3 (vested ≤ 1.2× the hand-written DuckDB query, ≥ 4× faster than pandas, peak
 memory under 1 GB). With ``big`` it then measures N events spread over several Parquet files under
@@ -30,8 +30,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from vested.bench.children import Method, Timing, cpu_seconds, generate_in_child, peak_mb, time_method, time_methods
-from vested.bench.methods import (
+from benchmarks.children import Method, Timing, cpu_seconds, generate_in_child, peak_mb, time_method, time_methods
+from benchmarks.methods import (
     TOLERANCE,
     Table,
     differences,
@@ -42,7 +42,7 @@ from vested.bench.methods import (
     measure_vested,
     pandas_available,
 )
-from vested.bench.tickets import (
+from benchmarks.tickets import (
     AGREEMENT,
     HAND_WRITTEN,
     METRICS,

@@ -26,13 +26,15 @@ from vested.core.diagnostics import Diagnostic
 from vested.core.model import Agreement
 from vested.core.periods import months_between
 from vested.core.scorecard import Scorecard, build_scorecard
+from vested.core.settlement import SettleResult
 from vested.demo_data import write_helpdesk_csv
 from vested.ingest import IngestReport, batch_id_for, ingest_file
-from vested.project import atomic_write_bytes, open_project, sha256_file
 from vested.render.demo import DemoContract, DemoView, PaidMonth
 from vested.render.report import ReportView, contract_report, render_report
-from vested.services import score_history
-from vested.settle import SettleResult, settle_months
+from vested.services.running import score_history
+from vested.services.settling import settle_months
+from vested.services.workspace import open_workspace
+from vested.storage.folder import atomic_write_bytes, sha256_file
 
 SEED = 7
 DATA_START = "2024-07"
@@ -91,19 +93,20 @@ def run_contract(name: str, invest_month: int | None, workdir: Path, progress: P
         return ContractRun(name, loaded, (), SettleResult(), {})
     world = "with-remote-support" if invest_month else "as-it-was"
     files = write_helpdesk_csv(workdir / "data" / world, SEED, DATA_START, DATA_MONTHS, invest_month=invest_month)
-    project = open_project(workdir / agreement.id)
+    ws = open_workspace(workdir / agreement.id, actor="vested demo", clock=lambda: datetime(2026, 7, 1, tzinfo=UTC))
+    project = ws.store
     needed = [d.id for d in agreement.datasets] + (["reported"] if any(m.reported_by for m in agreement.metrics) else [])
     ingests = []
     for i, dataset in enumerate(needed):
         progress(f"{agreement.id}: ingest {dataset}", i, len(needed))
         if project.batch(dataset, batch_id_for(dataset, sha256_file(files[dataset]))) is not None:
             continue  # the same data from an earlier run of the demo in this folder
-        report = ingest_file(agreement, project, dataset, files[dataset], who="vested demo", now=datetime(2026, 7, 1, tzinfo=UTC))
+        report = ingest_file(agreement, project, dataset, files[dataset], who=ws.actor, now=ws.now())
         ingests.append(report)
     progress(f"{agreement.id}: settle {FIRST} to {LAST}", len(needed), len(needed))
     months = months_between(FIRST, LAST)
-    history = score_history(agreement, project, months)  # measured once: for the statements and the scorecards
-    settled = settle_months(agreement, text, project, months, replace=True, measured=history.table)
+    history = score_history(ws, agreement, months)  # measured once: for the statements and the scorecards
+    settled = settle_months(ws, agreement, text, months, replace=True, measured=history.table)
     scorecards = {m: build_scorecard(agreement, m, history.rows) for m in months} if agreement.outcomes else {}
     return ContractRun(name, loaded, tuple(ingests), settled, scorecards)
 

@@ -2,7 +2,7 @@
 
 Not part of the pipeline and not run by the tests (they check only that a benchmark computes the
 right numbers). Each benchmark is a module with a ``run`` function and a subcommand of
-``python -m vested.bench``: ``measure`` (:mod:`vested.bench.measure`) times the measurement of a
+``python -m benchmarks``: ``measure`` (:mod:`benchmarks.measure`) times the measurement of a
 year of metrics against a hand-written DuckDB query and pandas. Figures are recorded in
 ``docs/performance.md``.
 """

@@ -1,4 +1,6 @@
-"""A project folder: where ingested measurement batches and settled statements live, as files.
+"""The folder store: ingested measurement batches and settled statements as files in a project folder.
+
+One implementation of the storage interfaces of :mod:`vested.storage` (batches and statements).
 
 Layout (everything under one folder, ``.vested/`` in the current folder by default, or ``--project DIR``)::
 
@@ -22,6 +24,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from vested.storage import Batch
 
 try:  # POSIX: ingests of one dataset are serialised with an advisory lock
     import fcntl
@@ -122,16 +126,6 @@ def sync_folder(folder: Path) -> None:
 
 
 @dataclass(frozen=True)
-class Batch:
-    """One ingested batch: its rows (a Parquet file) and its provenance."""
-
-    dataset: str
-    batch_id: str
-    data_file: Path
-    manifest: dict[str, Any]
-
-
-@dataclass(frozen=True)
 class Project:
     """A project folder. Create with :func:`open_project`."""
 
@@ -208,17 +202,25 @@ class Project:
     def statement_path(self, agreement_id: str, period: str) -> Path:
         return self.statements_dir / agreement_id / f"{period}.json"
 
-    def read_statement(self, agreement_id: str, period: str) -> dict[str, Any] | None:
+    def statement_text(self, agreement_id: str, period: str) -> str | None:
         path = self.statement_path(agreement_id, period)
-        if not path.is_file():
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def read_statement(self, agreement_id: str, period: str) -> dict[str, Any] | None:
+        text = self.statement_text(agreement_id, period)
+        if text is None:
             return None
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        data: dict[str, Any] = json.loads(text)
         return data
 
-    def write_statement(self, agreement_id: str, period: str, text: str) -> Path:
+    def write_statement(self, agreement_id: str, period: str, text: str) -> str:
         path = self.statement_path(agreement_id, period)
         atomic_write_bytes(path, text.encode("utf-8"))
-        return path
+        return str(path)
+
+    def settled_periods(self, agreement_id: str) -> list[str]:
+        folder = self.statements_dir / agreement_id
+        return [p.stem for p in folder.glob("*.json") if not p.name.startswith(".")] if folder.is_dir() else []
 
 
 def open_project(root: str | Path | None = None) -> Project:

@@ -1,6 +1,6 @@
 """Each method timed in its own fresh Python process, talking JSON lines with the benchmark.
 
-A child (``python -m vested.bench.children SPEC``) prepares its method, reports its startup
+A child (``python -m benchmarks.children SPEC``) prepares its method, reports its startup
 baseline, then runs the method once per ``run`` command and reports wall and CPU seconds, and at
 ``done`` its peak RSS and the last run's numbers. The parent never imports DuckDB or pandas: on
 Linux a child's ``ru_maxrss`` starts from its parent's peak at the time of the fork, so a big
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vested.bench.methods import (
+from benchmarks.methods import (
     Table,
     load_benchmark_agreement,
     measure_by_histogram,
@@ -28,7 +28,7 @@ from vested.bench.methods import (
     measure_pandas,
     measure_vested,
 )
-from vested.bench.tickets import generate
+from benchmarks.tickets import generate
 
 
 def peak_mb() -> float:
@@ -193,13 +193,13 @@ def generate_in_child(folder: Path, events: int, seed: int, *, per_file: int | N
 
 
 def _spawn(spec: Mapping[str, Any]) -> subprocess.Popen[str]:
-    """Start ``python -m vested.bench.children SPEC``, talking JSON lines over its stdin and stdout.
+    """Start ``python -m benchmarks.children SPEC``, talking JSON lines over its stdin and stdout.
 
     This process never imports DuckDB or pandas and holds no data: on Linux a child's ``ru_maxrss``
     starts from the parent's peak at the time of the fork (the kernel carries the old address
     space's high-water mark across exec), so a big parent would hide the children's own peaks.
     """
-    return subprocess.Popen([sys.executable, "-m", "vested.bench.children", json.dumps(spec)], stdin=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "benchmarks.children", json.dumps(spec)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from vested.bench.tickets import (
+from benchmarks.tickets import (
     COUNTS,
     METRICS,
     MONTHS,
@@ -47,7 +47,7 @@ def measure_vested(files: Sequence[Path], *, agreement: Any = None, connection: 
 
     ``percentiles``: ``measure_metrics``'s choice of method (auto, aggregate or ranks).
     """
-    from vested.measure import measure_metrics
+    from vested.measure.engine import measure_metrics
 
     agreement = agreement if agreement is not None else load_benchmark_agreement()
     measured = measure_metrics(agreement, {"tickets": list(files)}, MONTHS, connection=connection, percentiles=percentiles)

@@ -1,14 +1,14 @@
 """Risk simulation and deal tuning as services for the faces (CLI, web, Python).
 
-    simulate_files(agreement, scenario, runs, seed, levers="best", status_quo_path=None) -> SimulateReport
-    tune_files(agreement, scenario, runs=None, seed=1, levers="best", status_quo_path=None) -> TuneReport
+    simulate(ws, agreement, scenario, runs, seed, levers="best", status_quo_path=None) -> Result[Simulation]
+    tune(ws, agreement, scenario, runs=None, seed=1, levers="best", status_quo_path=None) -> Result[TuneResult]
 
 Each reads like its table of contents: check the runs and the seed -> load the agreement, the
-status quo and the scenario, and check them against each other (``vested.deal``'s steps; and
+status quo and the scenario, and check them against each other (``vested.services.deal``'s steps; and
 ``tune:`` against the agreement) -> read the history of the drivers resampled from measurements
-(the project folder) -> choose the levers -> simulate (``vested.simulate.run``) or search
+(the workspace's store) -> choose the levers -> simulate (``vested.simulate.run``) or search
 (``vested.simulate.tune``) -> put a file:line:column on every problem, in the file at fault. A
-report holds a frozen result, or the diagnostics saying why there is none.
+:class:`~vested.services.result.Result` holds the frozen result, or the diagnostics saying why there is none.
 
 The status quo is ``status_quo_path``, else the scenario's ``status_quo:`` (a file next to it), else
 the agreement itself — always with no levers, as in ``vested compare``. Levers (``levers``):
@@ -34,34 +34,18 @@ from vested.core.money import percent
 from vested.core.periods import months_between
 from vested.core.scenario import DOCUMENT, Scenario
 from vested.core.scenario_checks import check_tuning
-from vested.deal import LeverChoice, Pair, Refused, check_currencies, choose_levers, load_pair, resolve_status_quo
+from vested.services.agreements import AgreementRef
+from vested.services.deal import LeverChoice, Pair, check_currencies, choose_levers, load_pair, resolve_status_quo
+from vested.services.result import Refused, Result
+from vested.services.workspace import Workspace
 from vested.simulate.run import Plan, Setup, Simulation, WorldFailed, make_engine, run_worlds, summarise
-from vested.simulate.tune import LeverRule, TuneResult, supplier_best, tune
+from vested.simulate.tune import LeverRule, TuneResult, supplier_best
+from vested.simulate.tune import tune as search_terms
 from vested.simulate.vector import VectorError, VectorUnsupported
 
 MAX_RUNS = 1_000_000
 """Most runs simulated (as the scenario's ``tune.runs``): memory grows with the runs."""
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class SimulateReport:
-    simulation: Simulation | None
-    diagnostics: tuple[Diagnostic, ...]
-
-    @property
-    def ok(self) -> bool:
-        return self.simulation is not None and not any(d.is_error for d in self.diagnostics)
-
-
-@dataclass(frozen=True)
-class TuneReport:
-    result: TuneResult | None
-    diagnostics: tuple[Diagnostic, ...]
-
-    @property
-    def ok(self) -> bool:
-        return self.result is not None and not any(d.is_error for d in self.diagnostics)
 
 
 @dataclass(frozen=True)
@@ -86,15 +70,14 @@ class _Deal:
         return self.status_quo if agreement is self.status_quo.agreement else self.main
 
 
-def simulate_files(agreement_path: str | Path, scenario_path: str | Path, runs: int, seed: int,
-                   levers: LeverChoice = "best", status_quo_path: str | Path | None = None,
-                   project_dir: str | Path | None = None) -> SimulateReport:
+def simulate(ws: Workspace, agreement_path: AgreementRef, scenario_path: str | Path, runs: int, seed: int,
+             levers: LeverChoice = "best", status_quo_path: str | Path | None = None) -> Result[Simulation]:
     """Each party's result over ``runs`` runs of the scenario's uncertain drivers, against the status quo."""
     deal, problems = _load(agreement_path, scenario_path, status_quo_path, runs, seed)
     if deal is None:
-        return SimulateReport(None, problems)
+        return Result(None, problems)
     try:
-        observed, measured = _history(deal, project_dir)
+        observed, measured = _history(ws, deal)
         chosen, how = choose_levers(deal.main, levers, ", deterministic scenario")
         plan = Plan(deal.scenario, (deal.agreement, deal.status_quo.agreement), observed)
         engine, engine_note = _guard(deal, deal.main, lambda: make_engine(deal.agreement, plan.labels, runs))
@@ -103,37 +86,36 @@ def simulate_files(agreement_path: str | Path, scenario_path: str | Path, runs: 
         worlds = plan.world(deal.agreement, chosen, engine), plan.world(deal.status_quo.agreement, (), sq_engine)
         ours, theirs = _guard(deal, deal.main, lambda: run_worlds(plan, worlds, runs, seed))
     except Refused as refused:
-        return SimulateReport(None, (*problems, *refused.diagnostics))
+        return Result(None, (*problems, *refused.diagnostics))
     note = engine_note if sq_note == engine_note else f"{engine_note}; status quo: {sq_note}"
     simulation = summarise(plan, worlds[0], worlds[1], (ours, theirs), Setup(how, deal.status_quo_note, seed, note),
                            _convention(deal.scenario, plan.monthly_rate))
-    return SimulateReport(simulation, (*problems, *measured))
+    return Result(simulation, (*problems, *measured))
 
 
-def tune_files(agreement_path: str | Path, scenario_path: str | Path, runs: int | None = None, seed: int = 1,
-               levers: LeverChoice = "best", status_quo_path: str | Path | None = None,
-               project_dir: str | Path | None = None) -> TuneReport:
+def tune(ws: Workspace, agreement_path: AgreementRef, scenario_path: str | Path, runs: int | None = None, seed: int = 1,
+         levers: LeverChoice = "best", status_quo_path: str | Path | None = None) -> Result[TuneResult]:
     """The terms, within the scenario's `tune:` ranges, that maximise the expected joint result while each
     party beats the status quo with at least the threshold's probability; and the Pareto frontier."""
     deal, problems = _load(agreement_path, scenario_path, status_quo_path, runs if runs is not None else 1, seed)
     if deal is None:
-        return TuneReport(None, problems)
+        return Result(None, problems)
     found = deal.main.locate(check_tuning(deal.scenario, deal.agreement))
     if any(d.is_error for d in found):
-        return TuneReport(None, (*problems, *found))
+        return Result(None, (*problems, *found))
     try:
-        observed, measured = _history(deal, project_dir)
+        observed, measured = _history(ws, deal)
         rule: LeverRule = supplier_best(deal.scenario)
         if not (isinstance(levers, str) and levers == "best"):
             fixed = choose_levers(deal.main, levers)
             rule = lambda _agreement: fixed  # noqa: E731 - the same levers for every candidate
-        result = _guard(deal, deal.main, lambda: tune(
+        result = _guard(deal, deal.main, lambda: search_terms(
             deal.agreement, deal.scenario, deal.status_quo.agreement, seed=seed, status_quo_note=deal.status_quo_note,
             npv_convention=_convention(deal.scenario, monthly_rate(deal.scenario.discount_rate)),
             runs=runs, levers=rule, observed=observed))
     except Refused as refused:
-        return TuneReport(None, (*problems, *found, *refused.diagnostics))
-    return TuneReport(result, (*problems, *found, *measured))
+        return Result(None, (*problems, *found, *refused.diagnostics))
+    return Result(result, (*problems, *found, *measured))
 
 
 # -- the steps -------------------------------------------------------------------------------------------------
@@ -179,9 +161,9 @@ def _check_command(runs: int, seed: int) -> tuple[Diagnostic, ...]:
     return tuple(problems)
 
 
-def _history(deal: _Deal, project_dir: str | Path | None) -> tuple[dict[str, list[Decimal]], tuple[Diagnostic, ...]]:
-    """The measured monthly values of each driver resampled from a metric's history (from the project
-    folder), and what the measurement noted about those metrics. Each agreement is measured once, for
+def _history(ws: Workspace, deal: _Deal) -> tuple[dict[str, list[Decimal]], tuple[Diagnostic, ...]]:
+    """The measured monthly values of each driver resampled from a metric's history (from the workspace's
+    store), and what the measurement noted about those metrics. Each agreement is measured once, for
     every month its drivers resample."""
     wanted: list[tuple[str, str, list[str], Pair]] = []  # (driver, metric, months, the agreement that defines it)
     for name, driver in deal.scenario.drivers.items():
@@ -197,22 +179,17 @@ def _history(deal: _Deal, project_dir: str | Path | None) -> tuple[dict[str, lis
         wanted.append((name, spec.metric, months_between(spec.first, spec.last), pair))
     if not wanted:
         return {}, ()
-    from vested.measure.engine import measure_project
-    from vested.project import open_project
-    from vested.services import measuring
-    from vested.settle import month_values, reported_values
+    from vested.services.running import measure_months, measuring
 
-    project = open_project(project_dir)
-    every_month = sorted({m for _, _, months, _ in wanted for m in months})
-    reported = reported_values(project, every_month)
     rows: dict[int, dict[str, dict[str, Decimal]]] = {}
     notes: list[Diagnostic] = []
     for pair in {id(p): p for _, _, _, p in wanted}.values():
         months = sorted({m for _, _, ms, p in wanted if p is pair for m in ms})
-        table, failed = measuring(partial(measure_project, pair.agreement, project, months))
-        if table is None:
+        measured, failed = measuring(partial(measure_months, ws, pair.agreement, months))
+        if measured is None:
             raise Refused(pair.locate(failed))
-        rows[id(pair)] = {month: month_values(pair.agreement, table, reported, month) for month in months}
+        table = measured.table
+        rows[id(pair)] = measured.rows
         metrics = {metric for _, metric, _, p in wanted if p is pair}
         noted = [d for note, d in zip(table.notes, table.diagnostics, strict=True) if note.metric in metrics]
         notes.extend(d for d in pair.locate(noted) if d not in notes)
@@ -220,7 +197,7 @@ def _history(deal: _Deal, project_dir: str | Path | None) -> tuple[dict[str, lis
     for name, metric, months, pair in wanted:
         values = [rows[id(pair)][m][metric] for m in months if metric in rows[id(pair)][m]]
         if not values:
-            folder = str(project_dir) if project_dir is not None else ".vested"
+            folder = str(ws.store.root)
             raise Refused((*notes, *deal.main.locate([error(
                 "no-history", f"driver {name!r} resamples the history of {metric!r} from {months[0]} to {months[-1]}, "
                 f"and the project folder {folder!r} has no measured value in those months", "ingest the data first "

@@ -1,15 +1,15 @@
-"""Test the deal before signing: one service function per job, for the faces (CLI, web, Python).
+"""Test the deal before signing: economics, compare, align.
 
-    economics_files(agreement, scenario, levers="best") -> EconomicsReport
-    compare_files(a, b, scenario, status_quo=None, levers="best") -> CompareReport
-    align_files(agreement, scenario) -> AlignReport
+    economics(ws, agreement, scenario, levers="best") -> Result[EconomicsRun]
+    compare(ws, a, b, scenario, status_quo=None, levers="best") -> Result[Comparison]
+    align(ws, agreement, scenario) -> Result[Alignment]
 
 Each reads like its table of contents: load the agreement and the scenario -> check the scenario
 against the agreement (and agreements evaluated together against each other) -> evaluate
 (``vested.core.economics`` / ``compare`` / ``alignment``) -> put a file:line:column on every
 problem. A report holds a frozen result, or the diagnostics saying why there is none.
 
-The steps are shared with the risk simulation (``vested.simulate_service``): :func:`load_pair`,
+The steps are shared with the risk simulation (``vested.services.risk``): :func:`load_pair`,
 :func:`resolve_status_quo`, :func:`check_currencies` and :func:`choose_levers`; a step that
 refuses raises :class:`Refused`, its diagnostics located.
 
@@ -27,52 +27,34 @@ from pathlib import Path
 from vested.adapters.load import load_agreement, locate
 from vested.adapters.scenario_load import LoadedScenario, load_scenario, locate_pair
 from vested.adapters.yamlsource import Source
-from vested.core.alignment import Alignment, align
-from vested.core.compare import Comparison, check_currency, compare, outcome_of
+from vested.core.alignment import Alignment
+from vested.core.alignment import align as find_alignment
+from vested.core.compare import Comparison, check_currency, outcome_of
+from vested.core.compare import compare as compare_outcomes
 from vested.core.diagnostics import Diagnostic, error
-from vested.core.economics import Economics, economics
+from vested.core.economics import Economics
+from vested.core.economics import economics as evaluate_economics
 from vested.core.evaluation import EvaluationError, Evaluator
 from vested.core.facts import did_you_mean
 from vested.core.model import Agreement
 from vested.core.scenario import DOCUMENT, Scenario
 from vested.core.scenario_checks import check_scenario_for
+from vested.services.agreements import AgreementRef
+from vested.services.result import Refused, Result
+from vested.services.workspace import Workspace
 
 LeverChoice = str | Sequence[str]
 CHOICES = {"best": "the supplier's most profitable choice", "none": "no levers", "all": "every lever"}
 
 
 @dataclass(frozen=True)
-class EconomicsReport:
-    agreement: Agreement | None
-    scenario: Scenario | None
-    economics: Economics | None
+class EconomicsRun:
+    """Each party's economics under one agreement and scenario, and how the levers in effect were chosen."""
+
+    agreement: Agreement
+    scenario: Scenario
+    economics: Economics
     lever_choice: str
-    """How the levers in effect were chosen."""
-    diagnostics: tuple[Diagnostic, ...]
-
-    @property
-    def ok(self) -> bool:
-        return self.economics is not None and not any(d.is_error for d in self.diagnostics)
-
-
-@dataclass(frozen=True)
-class CompareReport:
-    comparison: Comparison | None
-    diagnostics: tuple[Diagnostic, ...]
-
-    @property
-    def ok(self) -> bool:
-        return self.comparison is not None and not any(d.is_error for d in self.diagnostics)
-
-
-@dataclass(frozen=True)
-class AlignReport:
-    alignment: Alignment | None
-    diagnostics: tuple[Diagnostic, ...]
-
-    @property
-    def ok(self) -> bool:
-        return self.alignment is not None and not any(d.is_error for d in self.diagnostics)
 
 
 @dataclass(frozen=True)
@@ -89,48 +71,40 @@ class Pair:
         return locate_pair(diagnostics, self.agreement_source, self.scenario_source)
 
 
-class Refused(Exception):
-    """A step cannot go on; ``diagnostics`` (located) say where and why."""
-
-    def __init__(self, diagnostics: Sequence[Diagnostic]):
-        super().__init__("; ".join(d.message for d in diagnostics))
-        self.diagnostics = tuple(diagnostics)
-
-
-def economics_files(agreement_path: str | Path, scenario_path: str | Path, levers: LeverChoice = "best") -> EconomicsReport:
+def economics(ws: Workspace, agreement: AgreementRef, scenario: str | Path, levers: LeverChoice = "best") -> Result[EconomicsRun]:
     """Each party's result per period and over the term, with the chosen levers in effect."""
-    pair, problems = load_pair(agreement_path, load_scenario(scenario_path))
+    pair, problems = load_pair(agreement, load_scenario(scenario))
     if pair is None:
-        return EconomicsReport(None, None, None, "", problems)
+        return Result(None, problems)
     try:
         result, how = _evaluate(pair, levers)
     except Refused as refused:
-        return EconomicsReport(pair.agreement, pair.scenario, None, "", (*problems, *refused.diagnostics))
-    return EconomicsReport(pair.agreement, pair.scenario, result, how, problems)
+        return Result(None, (*problems, *refused.diagnostics))
+    return Result(EconomicsRun(pair.agreement, pair.scenario, result, how), problems)
 
 
-def align_files(agreement_path: str | Path, scenario_path: str | Path) -> AlignReport:
+def align(ws: Workspace, agreement: AgreementRef, scenario: str | Path) -> Result[Alignment]:
     """The supplier's most profitable levers under the agreement, the joint best, and misalignment."""
-    pair, problems = load_pair(agreement_path, load_scenario(scenario_path))
+    pair, problems = load_pair(agreement, load_scenario(scenario))
     if pair is None:
-        return AlignReport(None, problems)
+        return Result(None, problems)
     try:
-        result = align(pair.agreement, pair.scenario, pair.evaluator)
+        result = find_alignment(pair.agreement, pair.scenario, pair.evaluator)
     except EvaluationError as exc:
-        return AlignReport(None, (*problems, *pair.locate(exc.diagnostics)))
-    return AlignReport(result, problems)
+        return Result(None, (*problems, *pair.locate(exc.diagnostics)))
+    return Result(result, problems)
 
 
-def compare_files(a_path: str | Path, b_path: str | Path, scenario_path: str | Path,
-                  status_quo_path: str | Path | None = None, levers: LeverChoice = "best") -> CompareReport:
+def compare(ws: Workspace, a_path: AgreementRef, b_path: AgreementRef, scenario_path: str | Path,
+            status_quo_path: str | Path | None = None, levers: LeverChoice = "best") -> Result[Comparison]:
     """Agreements A and B on one scenario, each against the status quo: the given status-quo
     agreement, else the scenario's `status_quo:` (a file next to it), else A — with no levers."""
     loaded = load_scenario(scenario_path)
     if not loaded.ok or loaded.scenario is None:
-        return CompareReport(None, loaded.diagnostics)
+        return Result(None, loaded.diagnostics)
     status_quo_path, missing = resolve_status_quo(scenario_path, loaded, status_quo_path)
     if missing:
-        return CompareReport(None, missing)
+        return Result(None, missing)
     paths = [a_path, b_path, status_quo_path or a_path]
     problems: list[Diagnostic] = []
     pairs: dict[Path, Pair | None] = {}  # a file given twice (the status quo is A) is loaded and evaluated once
@@ -155,15 +129,15 @@ def compare_files(a_path: str | Path, b_path: str | Path, scenario_path: str | P
         except Refused as refused:
             problems.extend(d for d in refused.diagnostics if d not in problems)
     if len(results) < len(paths) or any(d.is_error for d in problems):
-        return CompareReport(None, tuple(problems))
+        return Result(None, tuple(problems))
     (a, how_a), (b, how_b), (status_quo, _) = results
     note = Path(paths[2]).name + ("" if status_quo_path else " (agreement A)") + " with no levers"
-    comparison = compare((outcome_of(a), outcome_of(b)), (how_a, how_b), outcome_of(status_quo), note,
-                         loaded.scenario.id, a.currency, a.npv_convention)
-    return CompareReport(comparison, tuple(problems))
+    comparison = compare_outcomes((outcome_of(a), outcome_of(b)), (how_a, how_b), outcome_of(status_quo), note,
+                                  loaded.scenario.id, a.currency, a.npv_convention)
+    return Result(comparison, tuple(problems))
 
 
-# -- the steps (shared with vested.simulate_service) --------------------------------------------------------
+# -- the steps (shared with vested.services.risk) --------------------------------------------------------
 
 def load_pair(agreement_path: str | Path, loaded: LoadedScenario) -> tuple[Pair | None, tuple[Diagnostic, ...]]:
     """The agreement in ``agreement_path`` loaded and checked against the loaded scenario, or None and why."""
@@ -217,7 +191,7 @@ def choose_levers(pair: Pair, levers: LeverChoice, best_note: str = "") -> tuple
         if levers == "all":
             return tuple(known), CHOICES["all"]
         try:
-            best = align(pair.agreement, pair.scenario, pair.evaluator)
+            best = find_alignment(pair.agreement, pair.scenario, pair.evaluator)
         except EvaluationError as exc:
             raise Refused(pair.locate(exc.diagnostics)) from None
         return best.supplier_best.levers, f"{CHOICES['best']} ({best.method}{best_note})"
@@ -233,7 +207,7 @@ def choose_levers(pair: Pair, levers: LeverChoice, best_note: str = "") -> tuple
 def _evaluate(pair: Pair, levers: LeverChoice) -> tuple[Economics, str]:
     chosen, how = choose_levers(pair, levers)
     try:
-        return economics(pair.agreement, pair.scenario, chosen, pair.evaluator), how
+        return evaluate_economics(pair.agreement, pair.scenario, chosen, pair.evaluator), how
     except EvaluationError as exc:
         raise Refused(pair.locate(exc.diagnostics)) from None
 

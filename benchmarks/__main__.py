@@ -1,4 +1,4 @@
-"""``python -m vested.bench measure|simulate [options]``: run a benchmark, print its figures (docs/performance.md)."""
+"""``python -m benchmarks measure|simulate [options]``: run a benchmark, print its figures (docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m vested.bench", description="Benchmarks of vested (see docs/performance.md).")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description="Benchmarks of vested (see docs/performance.md).")
     commands = parser.add_subparsers(dest="command", required=True)
     measure = commands.add_parser("measure", help="time measuring 8 metrics for a year: vested vs hand-written DuckDB vs pandas")
     measure.add_argument("--events", type=int, default=10_000_000, help="ticket events in the main comparison (default 10,000,000)")
@@ -21,13 +21,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="time the risk simulation: vested vs hand-written numpy vs a Python loop (simulate --help)")
     args, rest = parser.parse_known_args(argv)
     if args.command == "simulate":
-        from vested.bench import simulate
+        from benchmarks import simulate
 
         return simulate.main(rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
 
-    from vested.bench import measure as bench
+    from benchmarks import measure as bench
 
     return bench.run(events=args.events, seed=args.seed, big=args.big, memory_limit=args.memory_limit,
                      repeats=args.repeats, folder=args.folder)

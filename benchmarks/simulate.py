@@ -1,6 +1,6 @@
 """Benchmark of the risk simulation: 1,000,000 scenarios × 60 months of the help-desk Vested agreement.
 
-    python -m vested.bench simulate [--runs N] [--periods P] [--chunk C] [--seed S] [--loop-sample K] [--repeats R]
+    python -m benchmarks simulate [--runs N] [--periods P] [--chunk C] [--seed S] [--loop-sample K] [--repeats R]
 
 ``run`` reads like its table of contents: each method runs in its own fresh Python process (so
 each has its own peak memory), ``repeats`` times, taking turns -> the results are checked
@@ -44,7 +44,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from vested.bench.children import peak_mb  # light: imports no numpy, DuckDB or pandas
+from benchmarks.children import peak_mb  # light: imports no numpy, DuckDB or pandas
 
 AGREEMENT = ("examples", "helpdesk", "vested.yaml")
 """The agreement simulated, inside the ``vested`` package."""
@@ -295,12 +295,12 @@ def child(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def run_child(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """``python -m vested.bench.simulate --child SPEC`` and the JSON it prints.
+    """``python -m benchmarks.simulate --child SPEC`` and the JSON it prints.
 
     The parent imports neither numpy nor vested's engine while children run: on Linux a child's
     ``ru_maxrss`` starts from the parent's peak at the fork, so a big parent would hide the children's own peaks.
     """
-    done = subprocess.run([sys.executable, "-m", "vested.bench.simulate", "--child", json.dumps(spec)],
+    done = subprocess.run([sys.executable, "-m", "benchmarks.simulate", "--child", json.dumps(spec)],
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         problem = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
@@ -412,8 +412,8 @@ def print_report(reports: Mapping[str, Sequence[Mapping[str, Any]]], loop: Mappi
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m vested.bench simulate`` (also ``python -m vested.bench.simulate``)."""
-    parser = argparse.ArgumentParser(prog="python -m vested.bench simulate",
+    """``python -m benchmarks simulate`` (also ``python -m benchmarks.simulate``)."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks simulate",
                                      description="Time the risk simulation: vested vs hand-written numpy vs a per-scenario loop.")
     parser.add_argument("--runs", type=int, default=1_000_000, help="scenarios (default 1,000,000)")
     parser.add_argument("--periods", type=int, default=60, help="months per scenario (default 60)")
