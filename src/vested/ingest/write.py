@@ -14,10 +14,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from vested.core.canonical import canonical_text
 from vested.ingest.explain import explain
 from vested.ingest.run import IngestRun
 from vested.ingest.sql import ident, lit
-from vested.core.canonical import canonical_text
 from vested.storage.folder import atomic_write_bytes, atomic_write_file, staged_file
 
 
