@@ -17,13 +17,14 @@ from vested.render.diagnostics import diagnostics_json, format_diagnostics
 
 
 def check(
-    agreement: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
+    agreement: Annotated[Path, typer.Argument(help="The agreement YAML file, or a scenario (a file whose first key is `scenario:`).")],
     as_json: JsonOption = False,
 ) -> None:
-    """Check an agreement: structure, meaning and the Vested lint. Exit 1 when there are errors."""
+    """Check an agreement (structure, meaning and the Vested lint) or a scenario on its own. Exit 1 when there are errors."""
+    from vested.adapters.scenario_load import load_scenario
     from vested.services import check_file
 
-    report = check_file(agreement)
+    report = load_scenario(agreement) if _is_scenario(agreement) else check_file(agreement)
     if as_json:
         emit_json({"file": str(agreement), "ok": report.ok, "diagnostics": diagnostics_json(report.diagnostics)})
     elif report.diagnostics:
@@ -31,6 +32,17 @@ def check(
     else:
         print(f"{agreement}: ok")
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _is_scenario(path: Path) -> bool:
+    """A scenario is told from an agreement by its top-level keys: `scenario: 1` where an agreement has `vested: 1`."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False  # not readable as YAML: checking it as an agreement reports the problem at its place
+    return isinstance(data, dict) and "scenario" in data and "vested" not in data
 
 
 def price(
@@ -54,11 +66,14 @@ def price(
         console.print(statement_table(view))
 
 
-def schema() -> None:
-    """Print the JSON Schema of the agreement format (for editors)."""
+def schema(
+    scenario: Annotated[bool, typer.Option("--scenario", help="Print the schema of the scenario format instead.")] = False,
+) -> None:
+    """Print the JSON Schema of the agreement format, or of the scenario format (for editors)."""
     from vested.core.format import agreement_schema
+    from vested.core.scenario_checks import scenario_schema
 
-    emit_json(agreement_schema())
+    emit_json(scenario_schema() if scenario else agreement_schema())
 
 
 def explain(rule: Annotated[str, typer.Argument(help="A lint rule code, e.g. activity-trap.")] = "",
