@@ -78,9 +78,9 @@ def workspace(project: Path | None = None, who: str | None = None) -> Workspace:
 
 
 # The command modules use the helpers above, so they are imported after them.
-from vested.cli import author, deal, demo, run  # noqa: E402
+from vested.cli import author, deal, demo, init, run  # noqa: E402
 
-for command in (author.check, author.price, run.ingest, run.measure, run.scorecard, run.settle, deal.economics,
+for command in (init.init, author.check, author.price, run.ingest, run.measure, run.scorecard, run.settle, deal.economics,
                 deal.compare, deal.align, deal.simulate, deal.tune, author.schema, author.explain, author.version, demo.demo):
     app.command()(command)
 

@@ -18,13 +18,13 @@ from vested.services.result import result_json
 
 
 def check(
-    agreement: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
+    agreement: Annotated[Path, typer.Argument(help="The agreement YAML file, or a scenario (a file whose first key is `scenario:`).")],
     as_json: JsonOption = False,
 ) -> None:
-    """Check an agreement: structure, meaning and the Vested lint. Exit 1 when there are errors."""
-    from vested.services.agreements import check as check_agreement
+    """Check an agreement (structure, meaning and the Vested lint) or a scenario on its own. Exit 1 when there are errors."""
+    from vested.services.agreements import check as check_document
 
-    result = check_agreement(workspace(), agreement)
+    result = check_document(workspace(), agreement)
     if as_json:
         emit_json(result_json(result, {"file": str(agreement)}))
     elif result.diagnostics:
@@ -53,11 +53,14 @@ def price(
            lambda priced: console.print(statement_table(statement_view(priced.agreement, priced.statement))))
 
 
-def schema() -> None:
-    """Print the JSON Schema of the agreement format (for editors)."""
+def schema(
+    scenario: Annotated[bool, typer.Option("--scenario", help="Print the schema of the scenario format instead.")] = False,
+) -> None:
+    """Print the JSON Schema of the agreement format, or of the scenario format (for editors)."""
     from vested.core.format import agreement_schema
+    from vested.core.scenario_checks import scenario_schema
 
-    emit_json(agreement_schema())
+    emit_json(scenario_schema() if scenario else agreement_schema())
 
 
 def explain(rule: Annotated[str, typer.Argument(help="A lint rule code, e.g. activity-trap.")] = "",

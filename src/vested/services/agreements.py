@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from vested.adapters.load import Loaded, load_agreement, load_agreement_text, load_facts, locate, read_text
+from vested.adapters.scenario_load import load_scenario
 from vested.adapters.yamlsource import Source
 from vested.core.diagnostics import Diagnostic
 from vested.core.model import Agreement
 from vested.core.pricing import price_period
+from vested.core.scenario import Scenario
 from vested.core.statement import Statement
 from vested.services.result import Result
 from vested.services.workspace import Workspace
@@ -30,10 +32,25 @@ AgreementRef = str | Path
 """How a service is told which agreement: its YAML file."""
 
 
-def check(ws: Workspace, agreement: AgreementRef) -> Result[Agreement]:
-    """Load, validate, check and lint one agreement file; then compile its measures (filters of the wrong type)."""
-    loaded = load_agreement(agreement)
+def check(ws: Workspace, document: AgreementRef) -> Result[Agreement | Scenario]:
+    """Check one file: an agreement (load, validate, check, lint, then compile its measures: filters of
+    the wrong type), or a scenario on its own (told by its first key, ``scenario:``)."""
+    if is_scenario_file(document):
+        scenario = load_scenario(document)
+        return Result(scenario.scenario, scenario.diagnostics)
+    loaded = load_agreement(document)
     return Result(loaded.agreement, (*loaded.diagnostics, *measure_problems(loaded)))
+
+
+def is_scenario_file(path: AgreementRef) -> bool:
+    """A scenario is told from an agreement by its top-level keys: `scenario: 1` where an agreement has `vested: 1`."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False  # not readable as YAML: checking it as an agreement reports the problem at its place
+    return isinstance(data, dict) and "scenario" in data and "vested" not in data
 
 
 def measure_problems(loaded: Loaded) -> tuple[Diagnostic, ...]:
