@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from vested.core.canonical import canonical_data, canonical_hash, canonical_text
@@ -170,6 +171,38 @@ def carried_state(agreement: Agreement, month: str,
     # Statements form a chain: a month's state comes from the month before, so months settle in order.
     return None, error("settle-order", f"{add_months(month, -1)} is not settled, and {month} carries on from it",
                        f"settle in order from the first unsettled month: vested settle --from ... --to {month}", (), "project")
+
+
+def outside_term(agreement: Agreement, months: Sequence[str]) -> Diagnostic | None:
+    """Months before the agreement's first month or after its last are not settled (nothing is owed then)."""
+    start = first_month(agreement)
+    if start is None or agreement.calendar is None:
+        return None
+    last = add_months(start, agreement.calendar.months - 1)
+    outside = [m for m in months if parse_month(m) < parse_month(start) or parse_month(m) > parse_month(last)]
+    if not outside:
+        return None
+    shown = outside[0] if len(outside) == 1 else f"{outside[0]} to {outside[-1]}" if len(outside) == len(months) else \
+        ", ".join(outside[:3]) + (" …" if len(outside) > 3 else "")
+    return error("settle-term", f"{shown} {'is' if len(outside) == 1 else 'are'} outside the agreement's term "
+                 f"({start} to {last}, {agreement.calendar.months} months)",
+                 f"settle months from {start} to {last}, or change `calendar:` if the term is wrong", ("calendar",))
+
+
+def chain_break(agreement: Agreement, records: Sequence[tuple[str, Mapping[str, Any]]]) -> Diagnostic | None:
+    """The first settled month that does not carry on from the month before it, in records sorted by month.
+
+    A month recorded again (``--replace``) by a run that was stopped half-way can leave the months
+    after it settled from a state that no longer exists: nothing more is settled on such a chain.
+    """
+    for (before, earlier), (month, later) in pairwise(records):
+        if add_months(before, 1) != month:
+            continue
+        if later.get("inputs", {}).get("state_in") != earlier.get("state_out"):
+            return error("chain", f"the settled months are not a chain: {month} does not carry on from the state "
+                         f"{before} carried out", f"settle them again from {month}: vested settle --from {month} --to "
+                         f"{records[-1][0]} --replace", (), "project")
+    return None
 
 
 def changed_inputs(month: str, old_text: str | None, settlement: Settlement) -> Diagnostic | None:

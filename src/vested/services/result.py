@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from vested.core.diagnostics import Diagnostic
+from vested.core.diagnostics import Diagnostic, error
 from vested.render.diagnostics import diagnostics_json
 
 T = TypeVar("T")
@@ -58,6 +58,22 @@ class Refused(Exception):
     def __init__(self, diagnostics: Sequence[Diagnostic]):
         super().__init__("; ".join(d.message for d in diagnostics))
         self.diagnostics = tuple(diagnostics)
+
+
+def guarded(run: Callable[[], Result[T]]) -> Result[T]:
+    """Run a service step that reads or writes the record; a store that cannot be read or written
+    (a damaged file, a full disk, a folder that is not writable) becomes a diagnostic naming the place."""
+    from vested.storage import StorageError
+
+    try:
+        return run()
+    except StorageError as exc:
+        return Result(None, (error("store", exc.message, exc.hint, (), "project"),))
+    except OSError as exc:
+        where = f" {exc.filename!r}" if exc.filename else ""
+        return Result(None, (error("store", f"cannot read or write{where}: {exc.strerror or exc}",
+                                   "free some disk space, check the folder's permissions, or choose another --project",
+                                   (), "project"),))
 
 
 def result_json(result: Result[Any], body: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from vested.core.periods import add_months, months_between, parse_month
 from vested.core.scorecard import TREND_PERIODS, Scorecard, build_scorecard
 from vested.core.settlement import SettleResult, month_values
 from vested.services.agreements import AgreementRef, load_for_run
-from vested.services.result import Result
+from vested.services.result import Result, guarded
 from vested.services.workspace import Workspace
 
 if TYPE_CHECKING:  # imported where they are used (see the module doc)
@@ -43,6 +43,11 @@ def ingest(ws: Workspace, agreement: AgreementRef, dataset: str, source: str, *,
     Refused: the report, with its problems as errors. With a quarantine file, the rows put there are
     warnings (the ingest of the other rows went ahead).
     """
+    return guarded(lambda: _ingest(ws, agreement, dataset, source, quarantine, table, query))
+
+
+def _ingest(ws: Workspace, agreement: AgreementRef, dataset: str, source: str, quarantine: str | Path | None,
+            table: str | None, query: str | None) -> Result[IngestReport]:
     from vested.adapters.load import load_agreement
     from vested.ingest import ingest_file, ingest_sql
 
@@ -67,13 +72,15 @@ def ingest(ws: Workspace, agreement: AgreementRef, dataset: str, source: str, *,
 
 
 def measuring(run: Callable[[], T]) -> tuple[T | None, tuple[Diagnostic, ...]]:
-    """Run a measurement; a problem the engine finds in the data (a missing column) becomes a diagnostic."""
+    """Run a measurement (or a settlement); a problem the engine finds in the data (a missing column), or a
+    store that cannot be read or written, becomes a diagnostic."""
     from vested.measure.fragments import MeasureError
 
     try:
-        return run(), ()
+        found = guarded(lambda: Result(run()))
     except MeasureError as exc:
         return None, (exc.diagnostic,)
+    return found.value, found.diagnostics
 
 
 def month_range(period: str | None, first: str | None, last: str | None) -> tuple[list[str], Diagnostic | None]:

@@ -24,7 +24,7 @@ from vested.core.diagnostics import Diagnostic
 from vested.core.measured import MetricTable
 from vested.core.measures import Dataset
 from vested.core.model import Agreement
-from vested.core.periods import add_months
+from vested.core.periods import add_months, parse_month
 from vested.core.settlement import (
     BatchInput,
     Settlement,
@@ -32,9 +32,11 @@ from vested.core.settlement import (
     broken_chain,
     carried_out,
     carried_state,
+    chain_break,
     changed_inputs,
     month_inputs,
     month_values,
+    outside_term,
     settle_month,
 )
 from vested.ingest.datasets import REPORTED, dataset_for
@@ -114,6 +116,19 @@ def reported_in(ws: Workspace, batches: Sequence[DatedBatch], months: Sequence[s
     return ws.engine.reported([b.batch.data_file for b in batches if b.batch.dataset == REPORTED.id], months)
 
 
+def recorded_chain_break(ws: Workspace, agreement: Agreement, first: str | None) -> Diagnostic | None:
+    """Whether the months already settled before ``first`` form a chain (each carries on from the one before)."""
+    if first is None:
+        return None
+    periods = sorted((p for p in ws.store.settled_periods(agreement.id) if parse_month(p) < parse_month(first)), key=parse_month)
+    records = []
+    for period in periods:
+        record = ws.store.read_statement(agreement.id, period)
+        if record is not None:
+            records.append((period, record))
+    return chain_break(agreement, records)
+
+
 def settle_months(ws: Workspace, agreement: Agreement, agreement_text: str, months: Sequence[str], *,
                   replace: bool = False, measured: MetricTable | None = None) -> SettleResult:
     """Settle ``months`` (consecutive, in order) and record them; stop at the first month that cannot be settled.
@@ -124,6 +139,9 @@ def settle_months(ws: Workspace, agreement: Agreement, agreement_text: str, mont
     table of (at least) these months, when the caller has measured them.
     """
     store = ws.store
+    refused = outside_term(agreement, months) or recorded_chain_break(ws, agreement, months[0] if months else None)
+    if refused is not None:
+        return SettleResult((), (refused,), ())
     batches = dated_batches(agreement, ws)
     table = measured if measured is not None else measure_batches(ws, agreement, batches, months)
     reported = reported_in(ws, batches, months)

@@ -19,6 +19,20 @@ from pathlib import Path
 from typing import Any, Protocol
 
 
+class StorageError(Exception):
+    """The record cannot be read or written: a damaged file, a full disk, a folder that is not writable.
+
+    Raised by a store; the services turn it into a diagnostic that names the place (``where``) and
+    how to recover (``hint``), so the user never sees a traceback.
+    """
+
+    def __init__(self, message: str, hint: str, where: str):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.where = where
+
+
 @dataclass(frozen=True)
 class Batch:
     """One ingested batch: its rows (a Parquet file) and its provenance (the manifest)."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vested.storage import Batch
+from vested.storage import Batch, StorageError
 
 try:  # POSIX: ingests of one dataset are serialised with an advisory lock
     import fcntl
@@ -159,7 +159,7 @@ class Project:
             data_file = manifest_path.with_suffix(".parquet")
             if not data_file.is_file():
                 continue
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            manifest = read_json(manifest_path, "batch manifest")
             found.append(Batch(dataset, manifest_path.stem, data_file, manifest))
         return sorted(found, key=lambda b: (str(b.manifest.get("ingested_at", "")), b.batch_id))
 
@@ -168,7 +168,7 @@ class Project:
         data_file, manifest_path = self.batch_paths(dataset, batch_id)
         if not (manifest_path.is_file() and data_file.is_file()):
             return None
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = read_json(manifest_path, "batch manifest")
         return Batch(dataset, batch_id, data_file, manifest)
 
     @contextlib.contextmanager
@@ -207,11 +207,8 @@ class Project:
         return path.read_text(encoding="utf-8") if path.is_file() else None
 
     def read_statement(self, agreement_id: str, period: str) -> dict[str, Any] | None:
-        text = self.statement_text(agreement_id, period)
-        if text is None:
-            return None
-        data: dict[str, Any] = json.loads(text)
-        return data
+        path = self.statement_path(agreement_id, period)
+        return read_json(path, "settled statement") if path.is_file() else None
 
     def write_statement(self, agreement_id: str, period: str, text: str) -> str:
         path = self.statement_path(agreement_id, period)
@@ -221,6 +218,32 @@ class Project:
     def settled_periods(self, agreement_id: str) -> list[str]:
         folder = self.statements_dir / agreement_id
         return [p.stem for p in folder.glob("*.json") if not p.name.startswith(".")] if folder.is_dir() else []
+
+
+def read_json(path: Path, what: str) -> dict[str, Any]:
+    """A JSON object the store wrote; a damaged one is a :class:`StorageError` naming the file and the way back."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise StorageError(f"the {what} {str(path)!r} is damaged (not UTF-8 text: {exc.reason})", recovery(path, what),
+                           str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise StorageError(f"the {what} {str(path)!r} is damaged (not valid JSON at line {exc.lineno}, column {exc.colno})",
+                           recovery(path, what), str(path)) from None
+    except OSError as exc:
+        raise StorageError(f"cannot read the {what} {str(path)!r}: {exc.strerror or exc}",
+                           "check the file's permissions and the disk", str(path)) from None
+    if not isinstance(data, dict):
+        raise StorageError(f"the {what} {str(path)!r} is damaged (not a JSON object)", recovery(path, what), str(path))
+    return data
+
+
+def recovery(path: Path, what: str) -> str:
+    """How to recover from a damaged file the store wrote."""
+    if what == "batch manifest":
+        return (f"restore it from a backup, or remove {path.name} and its .parquet file and ingest the source again "
+                "(the batch id is the same for the same file)")
+    return f"restore it from a backup, or remove {path.name} and settle the month again (vested settle --period {path.stem})"
 
 
 def open_project(root: str | Path | None = None) -> Project:
