@@ -10,6 +10,7 @@ entries of ``vested.core.ledger``, and nothing of SQLAlchemy leaks past it. docs
 describes the tables, the ledger's format and what verification proves.
 """
 
+from vested.store.bundle import export_bundle, verify_bundle
 from vested.store.records import (
     AgreementVersion,
     Amendment,
@@ -20,6 +21,7 @@ from vested.store.records import (
     User,
 )
 from vested.store.store import Store, open_store
+from vested.store.verify import Break, VerifyResult, verify_store
 
-__all__ = ["AgreementVersion", "Amendment", "BatchRecord", "SignatureRecord", "StatementRecord", "Store", "StoreError", "User",
-           "open_store"]
+__all__ = ["AgreementVersion", "Amendment", "BatchRecord", "Break", "SignatureRecord", "StatementRecord", "Store", "StoreError",
+           "User", "VerifyResult", "export_bundle", "open_store", "verify_bundle", "verify_store"]
