@@ -107,3 +107,11 @@ def test_changing_any_field_changes_the_hash() -> None:
         assert verify_chain([changed]) == ChainBreak(1, "hash",
                                                      entry_hash(1, GENESIS_HASH, changed.kind, changed.payload, changed.actor,
                                                                 changed.at), entry.hash)
+
+
+def test_docs_name_every_kind_and_the_genesis_hash() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "record.md").read_text(encoding="utf-8")
+    assert [kind for kind in sorted(KINDS) if f"`{kind}`" not in doc] == []
+    assert "64 zeros" in doc and '{"seq", "prev_hash", "kind", "payload", "actor", "at"}' in doc

@@ -108,3 +108,10 @@ def test_a_party_adds_its_own_users_and_either_adds_an_auditor() -> None:
     assert authorise(CUSTOMER, "add-user", P, target=Member("odd", "buyer", "supplier")) is not None
     assert authorise(CUSTOMER, "add-user", P) is not None
     assert authorise(AUDITOR, "add-user", P, target=Member("aud3", "audit-co", "auditor")) is not None
+
+
+def test_docs_name_every_role_and_action() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "record.md").read_text(encoding="utf-8")
+    assert [name for name in (*ROLES, *ACTIONS) if f"`{name}`" not in doc] == []

@@ -26,12 +26,15 @@ def _statement_of(row: Mapping[Any, Any]) -> StatementRecord:
                            row["agreement_hash"], row["inputs_hash"], row["party"], row["reason"], int(row["seq"]))
 
 
+_HEAD = select(schema.ledger).order_by(schema.ledger.c.seq.desc()).limit(1)
+
+
 class Reads:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def _head(self, connection: Connection) -> Entry | None:
-        row = connection.execute(select(schema.ledger).order_by(schema.ledger.c.seq.desc()).limit(1)).mappings().first()
+        row = connection.execute(_HEAD).mappings().first()
         return entry_of(row) if row is not None else None
 
     def _agreement_version(self, connection: Connection, agreement_id: str, version_hash: str) -> AgreementVersion | None:

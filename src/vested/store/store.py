@@ -53,6 +53,7 @@ ATTEMPTS = 500
 """Compare-and-append attempts before a write gives up (each lost race costs one)."""
 PAGE = 5000
 
+_INSERT_LEDGER = schema.ledger.insert()
 _RECORDED_BY_TABLE = {recorded.table.name: recorded for recorded in RECORDED}
 
 
@@ -92,10 +93,11 @@ class Store(Reads):
                     if isinstance(plan, Done):
                         return plan.result
                     entry = next_entry(head, plan.kind, payload_of(_RECORDED_BY_TABLE[plan.table.name], plan.row), actor, at)
-                    connection.execute(schema.ledger.insert().values(
-                        seq=entry.seq, prev_hash=entry.prev_hash, kind=entry.kind, payload=canonical_text(entry.payload),
-                        actor=entry.actor, at=entry.at, hash=entry.hash))
-                    connection.execute(plan.table.insert().values(seq=entry.seq, **plan.row))
+                    # statements with parameters (not .values(...)): compiled once and cached, for a fast append
+                    connection.execute(_INSERT_LEDGER, {
+                        "seq": entry.seq, "prev_hash": entry.prev_hash, "kind": entry.kind, "payload": canonical_text(entry.payload),
+                        "actor": entry.actor, "at": entry.at, "hash": entry.hash})
+                    connection.execute(plan.table.insert(), {"seq": entry.seq, **plan.row})
                 return plan.result(entry)
             except sqlalchemy.exc.IntegrityError:
                 pass  # another writer appended first: read the new head and check again
