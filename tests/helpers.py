@@ -11,6 +11,7 @@ from vested.core.model import Agreement
 from vested.core.pricing import Priced, price_period
 from vested.render.diagnostics import format_diagnostics
 from vested.services.workspace import Workspace, open_workspace
+from vested.storage.folder import Project
 
 PARTIES = """\
 parties:
@@ -50,6 +51,25 @@ def minimal(pricing: str, metrics: str = "", extra: str = "") -> str:
     )
 
 
-def ws(project: Any = None, who: str = "test") -> Workspace:
-    """A workspace over a project folder (``None``: ``.vested`` in the current folder), acting as ``who``."""
-    return open_workspace(project, who)
+def ws(project: Any = None, who: str = "test", store: str | None = None) -> Workspace:
+    """A workspace over a project folder (``None``: ``.vested`` in the current folder), acting as ``who``:
+    recording in the shared record (SQLite in the folder), or, given a folder :class:`Project`, in its files."""
+    if isinstance(project, Project):
+        return open_workspace(project.root, who, store="folder")
+    return open_workspace(project, who, store=store)
+
+
+def recorded(project: Any) -> Any:
+    """The shared record of a project folder (its SQLite store), to look at what a command recorded."""
+    from pathlib import Path
+
+    from vested.storage.record import open_store
+
+    return open_store(f"sqlite:///{Path(project) / 'vested.db'}", files=Path(project) / "files")
+
+
+def recorded_statements(project: Any, agreement_id: str) -> dict[str, bytes]:
+    """Each settled month's current statement text, by ``<period>.json`` (as the folder kept them)."""
+    with recorded(project) as store:
+        latest = {s.period: s for s in store.statements(agreement_id)}
+        return {f"{period}.json": store.statement(agreement_id, period).text.encode("utf-8") for period in sorted(latest)}

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner, Result
 
+from tests.helpers import recorded, recorded_statements
 from vested.cli import app
 from vested.demo_data import write_helpdesk_csv
 
@@ -226,11 +227,21 @@ def as_json(*args: object) -> Any:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` (hidden ones too) with the SHA-256 of its content."""
+    """Every file under ``folder`` (hidden ones too) with the SHA-256 of its content; the record's database
+    by what it holds (every row of every table), since SQLite's own files change when it is only read."""
     if not folder.exists():
         return {}
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    found = {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith("vested.db")}
+    if (folder / "vested.db").is_file():
+        con = sqlite3.connect(folder / "vested.db")
+        try:
+            tables = [t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+            rows = {t: sorted(map(repr, con.execute(f'SELECT * FROM "{t}"'))) for t in tables}
+        finally:
+            con.close()
+        found["vested.db"] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return found
 
 
 def refused(*args: object, says: tuple[str, ...], project: Path, stream: str = "output") -> Result:
@@ -356,7 +367,8 @@ def test_ingest_reports_each_batch_in_text(desk: Desk) -> None:
     relief = desk.ingested["relief"]
     assert relief.exit_code == 0, relief.output
     assert "nothing ingested from relief.csv: no rows to ingest" in relief.stdout
-    assert not list((desk.project / "batches" / "relief").glob("*.parquet"))
+    with recorded(desk.project) as record:
+        assert record.batches("relief") == []
 
 
 @pytest.mark.parametrize("dataset", ["outages", "reported"])
@@ -371,9 +383,10 @@ def test_ingest_json_carries_the_provenance_manifest(desk: Desk, dataset: str) -
     assert manifest["file"] == path.name and manifest["rows"] == rows and manifest["who"] == "alice"
     assert manifest["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert manifest["ingested_at"].endswith("+00:00")
-    folder = desk.project / "batches" / dataset
-    assert json.loads((folder / f"{report['batch_id']}.json").read_text()) == manifest
-    assert (folder / f"{report['batch_id']}.parquet").is_file()
+    with recorded(desk.project) as record:
+        [batch] = [b for b in record.batches(dataset) if b.batch_id == report["batch_id"]]
+        assert dict(batch.manifest) == manifest
+        assert (desk.project / "files" / batch.file).is_file()
 
 
 def test_ingesting_the_same_file_twice_is_refused(desk: Desk, tmp_path: Path) -> None:
@@ -494,8 +507,7 @@ def owed_by_hand(measured: dict[str, dict[str, str]], reported: dict[tuple[str, 
 
 
 def statements(project: Path) -> dict[str, bytes]:
-    folder = project / "statements" / "desk-run"
-    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.json"))}
+    return recorded_statements(project, "desk-run")
 
 
 def test_settling_a_range_equals_month_by_month_and_reproduces(desk: Desk, tmp_path: Path,
@@ -695,7 +707,7 @@ def test_a_range_settles_the_months_before_a_month_without_data(small: Small) ->
     report = json.loads(result.stdout)
     # each month is all or nothing: January and February are settled (as they would be one by one), March stops the run
     assert [s["period"] for s in report["settled"]] == ["2025-01", "2025-02"]
-    assert [Path(w).name for w in report["written"]] == ["2025-01.json", "2025-02.json"]
+    assert report["written"] == ["desk-small 2025-01 revision 1", "desk-small 2025-02 revision 1"]
     assert list(statements_of(small.project)) == ["2025-01.json", "2025-02.json"]
     assert "2025-03: metric 'fixed_first_time' has no value" in report["diagnostics"][0]["message"]
 
@@ -747,8 +759,7 @@ def test_a_changed_input_needs_replace_to_settle_again(small: Small) -> None:
 
 
 def statements_of(project: Path) -> dict[str, bytes]:
-    folder = project / "statements" / "desk-small"
-    return {p.name: p.read_bytes() for p in sorted(folder.glob("*.json"))}
+    return recorded_statements(project, "desk-small")
 
 
 # -- a time zone that does not exist, a filter of the wrong type ------------------------------------------

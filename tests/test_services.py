@@ -51,16 +51,16 @@ def test_ingest_path_says_why_nothing_was_read_or_gives_the_ingest_report(tmp_pa
 
 def test_the_score_history_holds_the_months_scored_and_the_trend_months_before_them(tmp_path: Path, desk: Path) -> None:
     project = open_project(tmp_path / "project")
-    history = score_history(ws(project.root), load(AGREEMENT), ["2025-03"])
+    history = score_history(ws(project), load(AGREEMENT), ["2025-03"])
     assert TREND_PERIODS == 3
     assert list(history.rows) == ["2024-12", "2025-01", "2025-02", "2025-03"]
     assert [history.rows[m].get("fixed_first_time") for m in history.rows] == [None, 50, 50, 100]
 
 
 def test_measure_files_gives_the_rows_or_the_located_reason_there_are_none(tmp_path: Path, desk: Path) -> None:
-    report = running.measure(ws(tmp_path / "project"), desk, ["2025-01", "2025-02"])
+    report = running.measure(ws(open_project(tmp_path / "project")), desk, ["2025-01", "2025-02"])
     assert report.value is not None and report.value.agreement.id == "desk"
     assert report.value.rows == {"2025-01": {"fixed_first_time": Decimal(50)}, "2025-02": {"fixed_first_time": Decimal(50)}}
     missing = tmp_path / "absent.yaml"
-    failed = running.measure(ws(tmp_path / "project"), missing, ["2025-01"])
+    failed = running.measure(ws(open_project(tmp_path / "project")), missing, ["2025-01"])
     assert failed.value is None and not failed.ok and failed.diagnostics[0].code == "file"

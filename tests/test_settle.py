@@ -72,7 +72,7 @@ def setup(tmp_path: Path) -> tuple[object, str, object]:
 def test_range_equals_month_by_month_byte_for_byte(setup: tuple, tmp_path: Path) -> None:
     agreement, text, project = setup
     months = ["2025-01", "2025-02", "2025-03"]
-    ranged = settle_months(ws(project.root), agreement, text, months)
+    ranged = settle_months(ws(project), agreement, text, months)
     assert ranged.ok, ranged.diagnostics
     first = {s.period: s.text for s in ranged.settlements}
     # again, month by month into a fresh project with the same batches
@@ -81,7 +81,7 @@ def test_range_equals_month_by_month_byte_for_byte(setup: tuple, tmp_path: Path)
     import shutil
     shutil.copytree(project.root / "batches", other.root / "batches")
     for month in months:
-        one = settle_months(ws(other.root), agreement, text, [month])
+        one = settle_months(ws(other), agreement, text, [month])
         assert one.ok, one.diagnostics
         assert one.settlements[0].text == first[month]
         assert other.statement_path("desk", month).read_text() == first[month]
@@ -89,7 +89,7 @@ def test_range_equals_month_by_month_byte_for_byte(setup: tuple, tmp_path: Path)
 
 def test_amounts_and_carried_state(setup: tuple) -> None:
     agreement, text, project = setup
-    result = settle_months(ws(project.root), agreement, text, ["2025-01", "2025-02", "2025-03"])
+    result = settle_months(ws(project), agreement, text, ["2025-01", "2025-02", "2025-03"])
     owed = [s.statement.owed("c", "s") for s in result.settlements]
     assert owed == [Decimal("900.00"), Decimal("900.00"), Decimal("1000.00")]
     # the rolling cap's history carries the earlier credits forward
@@ -99,22 +99,22 @@ def test_amounts_and_carried_state(setup: tuple) -> None:
 
 def test_resettling_same_inputs_reproduces_and_changed_inputs_are_refused(setup: tuple, tmp_path: Path) -> None:
     agreement, text, project = setup
-    first = settle_months(ws(project.root), agreement, text, ["2025-01"]).settlements[0].text
-    again = settle_months(ws(project.root), agreement, text, ["2025-01"])
+    first = settle_months(ws(project), agreement, text, ["2025-01"]).settlements[0].text
+    again = settle_months(ws(project), agreement, text, ["2025-01"])
     assert again.ok and again.settlements[0].text == first
     late = tmp_path / "late.csv"
     late.write_text("ticket_id,opened_at,fixed\n9,2025-01-20T10:00:00Z,true\n")
     assert ingest_file(agreement, project, "tickets", late, who="test", now=datetime(2025, 4, 2, tzinfo=UTC)).ok
-    changed = settle_months(ws(project.root), agreement, text, ["2025-01"])
+    changed = settle_months(ws(project), agreement, text, ["2025-01"])
     assert not changed.ok and changed.diagnostics[0].code == "settled"
     assert project.statement_path("desk", "2025-01").read_text() == first  # nothing overwritten
-    replaced = settle_months(ws(project.root), agreement, text, ["2025-01"], replace=True)
+    replaced = settle_months(ws(project), agreement, text, ["2025-01"], replace=True)
     assert replaced.ok and replaced.settlements[0].text != first
 
 
 def test_months_settle_in_order(setup: tuple) -> None:
     agreement, text, project = setup
-    result = settle_months(ws(project.root), agreement, text, ["2025-03"])
+    result = settle_months(ws(project), agreement, text, ["2025-03"])
     assert not result.ok
     assert result.diagnostics[0].code == "settle-order" and "2025-02" in result.diagnostics[0].message
     assert not project.statement_path("desk", "2025-03").exists()
@@ -122,7 +122,7 @@ def test_months_settle_in_order(setup: tuple) -> None:
 
 def test_a_month_without_data_says_so_and_writes_nothing(setup: tuple) -> None:
     agreement, text, project = setup
-    result = settle_months(ws(project.root), agreement, text, ["2025-01", "2025-02", "2025-03", "2025-04"])
+    result = settle_months(ws(project), agreement, text, ["2025-01", "2025-02", "2025-03", "2025-04"])
     assert not result.ok
     assert [s.period for s in result.settlements] == ["2025-01", "2025-02", "2025-03"]
     problem = result.diagnostics[0]
@@ -164,7 +164,7 @@ def test_a_dataset_timed_by_dates_settles_and_lists_only_the_batches_that_reach_
     february.write_text("visit_id,day\nV4,2025-02-01\n")
     for path in (january, february):
         assert ingest_file(agreement, project, "visits", path, who="test", now=datetime(2025, 3, 1, tzinfo=UTC)).ok
-    result = settle_months(ws(project.root), agreement, VISITS, ["2025-01", "2025-02"])
+    result = settle_months(ws(project), agreement, VISITS, ["2025-01", "2025-02"])
     assert result.ok, result.diagnostics
     jan, feb = result.settlements
     assert jan.statement.owed("c", "s") == Decimal("100.00")  # V1, V2: 2 × 50
@@ -192,9 +192,9 @@ def test_a_start_that_is_not_a_month_never_drops_carried_state(start: str, setup
         assert [d.path for d in loaded.diagnostics if d.is_error] == [("calendar", "start")]
         return
     assert loaded.agreement is not None
-    february_first = settle_months(ws(project.root), loaded.agreement, text, ["2025-02"])
+    february_first = settle_months(ws(project), loaded.agreement, text, ["2025-02"])
     assert not february_first.ok and february_first.diagnostics[0].code == "settle-order"
-    january = settle_months(ws(project.root), loaded.agreement, text, ["2025-01", "2025-02"])
+    january = settle_months(ws(project), loaded.agreement, text, ["2025-01", "2025-02"])
     assert january.ok, january.diagnostics
     assert january.settlements[0].state_in == {}
     assert [Decimal(h["credit"]) for h in january.settlements[1].state_in["credits"]["history"]] == [Decimal(100)]
@@ -206,7 +206,7 @@ def test_a_start_that_is_not_a_month_never_drops_carried_state(start: str, setup
 def test_settling_a_month_again_is_refused_when_the_settled_month_after_it_would_no_longer_follow(
         setup: tuple, tmp_path: Path) -> None:
     agreement, text, project = setup
-    assert settle_months(ws(project.root), agreement, text, ["2025-01", "2025-02", "2025-03"]).ok
+    assert settle_months(ws(project), agreement, text, ["2025-01", "2025-02", "2025-03"]).ok
     before = {m: project.statement_path("desk", m).read_text() for m in ("2025-01", "2025-02", "2025-03")}
     # three more tickets fixed first time in January: 4 of 5 = 80%, the target: no credit in January any more
     late = tmp_path / "late.csv"
@@ -214,14 +214,14 @@ def test_settling_a_month_again_is_refused_when_the_settled_month_after_it_would
                     "8,2025-01-22T10:00:00Z,true\n")
     assert ingest_file(agreement, project, "tickets", late, who="test", now=datetime(2025, 4, 2, tzinfo=UTC)).ok
 
-    alone = settle_months(ws(project.root), agreement, text, ["2025-01"], replace=True)
+    alone = settle_months(ws(project), agreement, text, ["2025-01"], replace=True)
     assert not alone.ok and alone.written == () and alone.settlements == ()
     [problem] = alone.diagnostics
     assert problem.code == "chain" and "2025-02" in problem.message
     assert problem.hint.endswith("vested settle --from 2025-01 --to 2025-03 --replace")
     assert {m: project.statement_path("desk", m).read_text() for m in before} == before  # nothing written
 
-    again = settle_months(ws(project.root), agreement, text, ["2025-01", "2025-02", "2025-03"], replace=True)
+    again = settle_months(ws(project), agreement, text, ["2025-01", "2025-02", "2025-03"], replace=True)
     assert again.ok, again.diagnostics
     assert [s.statement.owed("c", "s") for s in again.settlements] == [Decimal("1000.00"), Decimal("900.00"),
                                                                         Decimal("1000.00")]
@@ -247,13 +247,13 @@ def test_settle_problems_name_the_month_and_point_into_the_agreement(tmp_path: P
                                                   "  - id: csat\n") \
         + "  - {id: bonus, type: tiered_volume, quantity: tickets, tiers: [{to: 1, rate: 10}]}\n"
     (tmp_path / "tiered.yaml").write_text(tiered)
-    [problem] = running.settle(ws(project_dir), tmp_path / "tiered.yaml", ["2025-01"]).diagnostics
+    [problem] = running.settle(ws(open_project(project_dir)), tmp_path / "tiered.yaml", ["2025-01"]).diagnostics
     assert problem.code == "no-tier" and problem.message.startswith("2025-01: ") and "volume of 2" in problem.message
     assert problem.location is not None and problem.location.file == str(tmp_path / "tiered.yaml")
     assert "tiers: [{to: 1, rate: 10}]" in tiered.splitlines()[problem.location.line - 1]
 
     (tmp_path / "desk.yaml").write_text(AGREEMENT)
-    [problem] = running.settle(ws(project_dir), tmp_path / "desk.yaml", ["2025-01", "2025-02", "2025-03", "2025-04"]).diagnostics
+    [problem] = running.settle(ws(open_project(project_dir)), tmp_path / "desk.yaml", ["2025-01", "2025-02", "2025-03", "2025-04"]).diagnostics
     assert problem.code == "missing-fact" and problem.message.startswith("2025-04: metric 'fixed_first_time' has no value")
     assert problem.location is not None and "- id: fixed_first_time" in AGREEMENT.splitlines()[problem.location.line - 1]
 
@@ -277,12 +277,12 @@ def test_settling_more_months_does_not_list_the_batches_again(setup: tuple, tmp_
         return listed(self, dataset)
 
     monkeypatch.setattr(Project, "batches", counted)
-    assert settle_months(ws(project.root), agreement, text, ["2025-01"]).ok
+    assert settle_months(ws(project), agreement, text, ["2025-01"]).ok
     one_month = len(calls)
     other = open_project(tmp_path / "other")
     shutil.copytree(project.root / "batches", other.root / "batches")
     calls.clear()
-    assert settle_months(ws(other.root), agreement, text, ["2025-01", "2025-02", "2025-03"]).ok
+    assert settle_months(ws(other), agreement, text, ["2025-01", "2025-02", "2025-03"]).ok
     assert len(calls) == one_month
 
 

@@ -52,19 +52,19 @@ def test_the_service_refuses_the_month_before_the_term_and_writes_nothing(tmp_pa
 
 def test_the_months_inside_the_term_still_settle(setup: tuple) -> None:  # noqa: F811
     agreement, text, project = setup
-    assert settle_months(ws(project.root), agreement, text, ["2025-01", "2025-02", "2025-03"]).ok
+    assert settle_months(ws(project), agreement, text, ["2025-01", "2025-02", "2025-03"]).ok
 
 
 def test_a_broken_chain_is_refused_before_anything_more_is_settled(setup: tuple) -> None:  # noqa: F811
     """As a killed `settle --replace` leaves it: February rewritten from another state, March not."""
     agreement, text, project = setup
-    assert settle_months(ws(project.root), agreement, text, ["2025-01", "2025-02", "2025-03"]).ok
+    assert settle_months(ws(project), agreement, text, ["2025-01", "2025-02", "2025-03"]).ok
     march = project.statement_path("desk", "2025-03")
     record = json.loads(march.read_text(encoding="utf-8"))
     record["inputs"]["state_in"] = {"credits": {"history": ["999"]}}
     march.write_text(json.dumps(record), encoding="utf-8")
     before = settled_files(project)
-    result = settle_months(ws(project.root), agreement, text, ["2025-04"])
+    result = settle_months(ws(project), agreement, text, ["2025-04"])
     assert not result.ok and [d.code for d in result.diagnostics] == ["chain"]
     assert "2025-03 does not carry on from the state 2025-02 carried out" in result.diagnostics[0].message
     assert "--from 2025-03" in result.diagnostics[0].hint
@@ -74,11 +74,11 @@ def test_a_broken_chain_is_refused_before_anything_more_is_settled(setup: tuple)
 @pytest.mark.parametrize("damage", [b"{\"inputs\": ", b"\xff\xfe\x00", b"[1, 2]"])
 def test_a_damaged_statement_file_is_named_with_the_way_back(setup: tuple, tmp_path: Path, damage: bytes) -> None:  # noqa: F811
     agreement, text, project = setup
-    assert settle_months(ws(project.root), agreement, text, ["2025-01"]).ok
+    assert settle_months(ws(project), agreement, text, ["2025-01"]).ok
     project.statement_path("desk", "2025-01").write_bytes(damage)
     path = tmp_path / "desk.yaml"
     path.write_text(text, encoding="utf-8")
-    result = running.settle(ws(project.root), path, ["2025-02"])
+    result = running.settle(ws(project), path, ["2025-02"])
     [problem] = result.errors
     assert problem.code == "store" and "2025-01.json" in problem.message and "damaged" in problem.message
     assert "settle the month again" in problem.hint
@@ -92,7 +92,7 @@ def test_a_damaged_batch_manifest_is_named_with_the_way_back(setup: tuple, tmp_p
     manifest.write_text("{not json", encoding="utf-8")
     path = tmp_path / "desk.yaml"
     path.write_text(text, encoding="utf-8")
-    for result in (running.settle(ws(project.root), path, ["2025-01"]), running.measure(ws(project.root), path, ["2025-01"])):
+    for result in (running.settle(ws(project), path, ["2025-01"]), running.measure(ws(project), path, ["2025-01"])):
         [problem] = result.errors
         assert problem.code == "store" and manifest.name in problem.message and "ingest the source again" in problem.hint
     assert settled_files(project) == []
@@ -107,7 +107,7 @@ def test_a_full_disk_while_recording_is_a_clear_error(setup: tuple, tmp_path: Pa
         raise OSError(errno.ENOSPC, "No space left on device", str(project.statement_path("desk", "2025-01")))
 
     monkeypatch.setattr("vested.storage.folder.atomic_write_bytes", full)
-    result = running.settle(ws(project.root), path, ["2025-01"])
+    result = running.settle(ws(project), path, ["2025-01"])
     [problem] = result.errors
     assert problem.code == "store" and "No space left on device" in problem.message and "2025-01.json" in problem.message
     assert settled_files(project) == []

@@ -5,7 +5,10 @@ This module makes the Typer ``app``, the options and helpers the commands share,
 order ``vested --help`` lists them:
 
 * :mod:`~vested.cli.author`: write and check an agreement (check, price, schema, explain, version);
+* :mod:`~vested.cli.init`: start a project from a template (init);
 * :mod:`~vested.cli.run`: run it on real data (ingest, measure, scorecard, settle);
+* :mod:`~vested.cli.record`: the shared record (user add|list, sign, dispute, resolve, history, verify,
+  reproduce, export, store import);
 * :mod:`~vested.cli.deal`: test the deal before signing (economics, compare, align, simulate, tune);
 * :mod:`~vested.cli.demo`: the help-desk story end to end (demo).
 """
@@ -37,8 +40,13 @@ app = typer.Typer(
 )
 console = Console()
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-ProjectOption = Annotated[Path | None, typer.Option("--project", help="Project folder for batches and statements "
-                                                    "(default: .vested in the current folder).")]
+ProjectOption = Annotated[Path | None, typer.Option("--project", help="Project folder: the record (vested.db), the "
+                                                    "batch files (default: .vested in the current folder).")]
+AsOption = Annotated[str | None, typer.Option("--as", "--who", help="The user who acts, recorded with what they do "
+                                               "(default: VESTED_USER, else your login name).")]
+StoreOption = Annotated[str | None, typer.Option("--store", help="The record's database URL, e.g. "
+                                                 "postgresql+psycopg://user@host/db (default: VESTED_STORE, else "
+                                                 "vested.db in the project folder; `folder`: the files of an old project).")]
 
 
 def emit_json(data: Any) -> None:
@@ -72,17 +80,21 @@ def finish(result: Result[T], as_json: bool, body: Callable[[T], Mapping[str, An
     raise typer.Exit(0 if result.ok else 1)
 
 
-def workspace(project: Path | None = None, who: str | None = None) -> Workspace:
-    """The workspace a command runs in: the project folder given (or ``.vested``), acting as ``who``."""
-    return open_workspace(project, who)
+def workspace(project: Path | None = None, who: str | None = None, store: str | None = None) -> Workspace:
+    """The workspace a command runs in: the project folder given (or ``.vested``), acting as ``who``, recording in ``store``."""
+    return open_workspace(project, who, store=store)
 
 
 # The command modules use the helpers above, so they are imported after them.
-from vested.cli import author, deal, demo, init, run  # noqa: E402
+from vested.cli import author, deal, demo, init, record, run  # noqa: E402
 
-for command in (init.init, author.check, author.price, run.ingest, run.measure, run.scorecard, run.settle, deal.economics,
-                deal.compare, deal.align, deal.simulate, deal.tune, author.schema, author.explain, author.version, demo.demo):
+for command in (init.init, author.check, author.price, run.ingest, run.measure, run.scorecard, run.settle, record.sign,
+                record.dispute, record.resolve, record.history, record.verify, record.reproduce, record.export,
+                deal.economics, deal.compare, deal.align, deal.simulate, deal.tune, author.schema, author.explain,
+                author.version, demo.demo):
     app.command()(command)
+app.add_typer(record.users, name="user")
+app.add_typer(record.store, name="store")
 
 
 def main() -> None:

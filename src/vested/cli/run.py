@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from vested.cli import JsonOption, ProjectOption, console, emit_json, fail_with, finish, workspace
+from vested.cli import AsOption, JsonOption, ProjectOption, StoreOption, console, emit_json, fail_with, finish, workspace
 from vested.render.diagnostics import format_diagnostics
 from vested.services.result import result_json
 
@@ -29,14 +29,15 @@ def ingest(
     quarantine: Annotated[Path | None, typer.Option("--quarantine", help="Put bad rows in this CSV file and ingest "
                                                     "the rest (default: ingest nothing when any row is bad).")] = None,
     project: ProjectOption = None,
-    who: Annotated[str | None, typer.Option("--who", help="Who ingests (recorded in the batch's provenance).")] = None,
+    store: StoreOption = None,
+    who: AsOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Ingest measurements: every row is checked against the dataset; all or nothing."""
     from vested.render.serialize import to_jsonable
     from vested.services.running import ingest as ingest_source
 
-    result = ingest_source(workspace(project, who), agreement, dataset, source, quarantine=quarantine, table=table,
+    result = ingest_source(workspace(project, who, store), agreement, dataset, source, quarantine=quarantine, table=table,
                            query=query)
     report = result.value
     if report is None:
@@ -60,6 +61,7 @@ def measure(
     first: FromOption = None,
     last: ToOption = None,
     project: ProjectOption = None,
+    store: StoreOption = None,
     as_json: JsonOption = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (metric, period, value).")] = False,
 ) -> None:
@@ -71,7 +73,7 @@ def measure(
     months, problem = month_range(period, first, last)
     if problem is not None:
         fail_with([problem], as_json)
-    result = measure_months(workspace(project), agreement, months)
+    result = measure_months(workspace(project, store=store), agreement, months)
     measured = result.value
     if measured is None:
         fail_with(result.diagnostics, as_json)
@@ -89,6 +91,7 @@ def scorecard(
     agreement: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
     period: Annotated[str, typer.Option("--period", help="The month to score, YYYY-MM.")],
     project: ProjectOption = None,
+    store: StoreOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Score each desired outcome for a month: value, baseline, target, attainment, status, overall score."""
@@ -105,7 +108,7 @@ def scorecard(
         for warning_text in scored.scorecard.warnings:
             console.print(f"[bold yellow]warning:[/] {warning_text}", highlight=False)
 
-    finish(score_period(workspace(project), agreement, period), as_json,
+    finish(score_period(workspace(project, store=store), agreement, period), as_json,
            lambda scored: {"scorecard": scorecard_json(scored.scorecard)}, show)
 
 
@@ -115,6 +118,8 @@ def settle(
     first: FromOption = None,
     last: ToOption = None,
     project: ProjectOption = None,
+    store: StoreOption = None,
+    who: AsOption = None,
     replace: Annotated[bool, typer.Option("--replace", help="Settle again a month already settled from other inputs.")] = False,
     as_json: JsonOption = False,
 ) -> None:
@@ -137,4 +142,4 @@ def settle(
             console.print(statement_table(statement_view(settled.agreement, s.statement)))
             console.print(f"[dim]inputs {s.inputs_hash[:16]}…[/dim]")
 
-    finish(settle_months(workspace(project), agreement, months, replace=replace), as_json, body, show)
+    finish(settle_months(workspace(project, who, store), agreement, months, replace=replace), as_json, body, show)

@@ -20,10 +20,11 @@ from vested.ingest.read import FORMATS, read_source, stage_sql
 from vested.ingest.report import PROBLEM_LIMIT, IngestProblem, IngestReport, first_line, refusal
 from vested.ingest.run import IngestRun, Source
 from vested.ingest.write import staged_quarantine, write_batch
-from vested.storage.folder import Project, sha256_file
+from vested.storage import BatchStore
+from vested.storage.folder import sha256_file
 
 
-def ingest_file(agreement: Agreement, project: Project, dataset_id: str, path: str | Path, *, who: str, now: datetime,
+def ingest_file(agreement: Agreement, project: BatchStore, dataset_id: str, path: str | Path, *, who: str, now: datetime,
                 quarantine: Path | None = None) -> IngestReport:
     """Check a CSV, Parquet or JSON Lines file against dataset ``dataset_id`` and store it as one batch."""
     path = Path(path)
@@ -41,7 +42,7 @@ def ingest_file(agreement: Agreement, project: Project, dataset_id: str, path: s
     return ingest_source(agreement, project, dataset, source, who=who, now=now, quarantine=quarantine)
 
 
-def ingest_sql(agreement: Agreement, project: Project, dataset_id: str, url: str, *, table: str | None = None,
+def ingest_sql(agreement: Agreement, project: BatchStore, dataset_id: str, url: str, *, table: str | None = None,
                query: str | None = None, who: str, now: datetime, quarantine: Path | None = None) -> IngestReport:
     """Check the rows of a SQL table or query (any SQLAlchemy database URL) and store them as one batch.
 
@@ -80,7 +81,7 @@ def batch_id_for(dataset_id: str, content_sha256: str) -> str:
     return hashlib.sha256(f"{dataset_id}\n{content_sha256}".encode()).hexdigest()[:16]
 
 
-def ingest_source(agreement: Agreement, project: Project, dataset: Dataset, source: Source, *, who: str, now: datetime,
+def ingest_source(agreement: Agreement, project: BatchStore, dataset: Dataset, source: Source, *, who: str, now: datetime,
                   quarantine: Path | None) -> IngestReport:
     """Refuse content already ingested, then run the pipeline in a fresh DuckDB, under the dataset's lock."""
     if now.tzinfo is None:

@@ -18,7 +18,7 @@ from vested.core.measures import Column, Dataset
 from vested.core.model import Agreement
 from vested.ingest.report import IngestProblem, IngestReport
 from vested.ingest.sql import STORAGE_TYPES, typed_sql
-from vested.storage.folder import Project
+from vested.storage import BatchStore
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class IngestRun:
     """One ingest inside a DuckDB connection, with what the steps so far have found."""
 
     agreement: Agreement
-    project: Project
+    project: BatchStore
     dataset: Dataset
     source: Source
     con: duckdb.DuckDBPyConnection

@@ -14,11 +14,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from vested.core.canonical import canonical_text
 from vested.ingest.explain import explain
 from vested.ingest.run import IngestRun
 from vested.ingest.sql import ident, lit
-from vested.storage.folder import atomic_write_bytes, atomic_write_file, staged_file
+from vested.storage.folder import atomic_write_file, staged_file
 
 
 def staged_quarantine(run: IngestRun, path: Path) -> AbstractContextManager[None]:
@@ -51,7 +50,7 @@ def staged_quarantine(run: IngestRun, path: Path) -> AbstractContextManager[None
 
 def write_batch(run: IngestRun, batch_id: str, who: str, now: datetime, rows: int, quarantined: int) -> dict[str, Any]:
     """The typed rows as Parquet, then the manifest: the batch is visible only once both are in place."""
-    data_file, manifest_file = run.project.batch_paths(run.dataset.id, batch_id)
+    data_file, _ = run.project.batch_paths(run.dataset.id, batch_id)
     typed = ", ".join(f"{c.typed()} AS {ident(c.spec.name)}" for c in run.columns)
     good = "SELECT * FROM raw WHERE __row NOT IN (SELECT row FROM problems)"
     data_hash = hashlib.sha256()
@@ -75,7 +74,7 @@ def write_batch(run: IngestRun, batch_id: str, who: str, now: datetime, rows: in
         "columns": {c.spec.name: c.spec.type for c in run.columns},
         "time_range": [time_text(first), time_text(last)],
     }
-    atomic_write_bytes(manifest_file, canonical_text(manifest).encode("utf-8"))
+    run.project.commit_batch(run.dataset.id, batch_id, data_file, manifest)
     return manifest
 
 

@@ -59,6 +59,21 @@ class PaidMonth:
 
 
 @dataclass(frozen=True)
+class DemoRecord:
+    """The Vested agreement's statements in the shared record: who signed them off, the dispute, the verification."""
+
+    store: str
+    users: tuple[tuple[str, str, str, str, str], ...]
+    """(user id, name, role, party, private key file) of each user."""
+    final: tuple[str, ...]
+    """The months both parties signed."""
+    dispute: str
+    entries: int
+    head: str | None
+    verified: bool
+
+
+@dataclass(frozen=True)
 class DemoView:
     report: str
     """The HTML report written."""
@@ -69,6 +84,7 @@ class DemoView:
     total_difference: Decimal | None
     problems: tuple[Diagnostic, ...]
     """The errors of every contract (the demo then exits 1)."""
+    record: DemoRecord | None = None
 
     @property
     def ok(self) -> bool:
@@ -97,6 +113,10 @@ def demo_json(view: DemoView) -> dict[str, Any]:
         "months": [{"month": p.month, "paid": {i: str(a) if a is not None else None for i, a in zip(ids, p.amounts, strict=True)},
                     "difference": str(p.difference) if p.difference is not None else None} for p in view.paid],
         "total_difference": str(view.total_difference) if view.total_difference is not None else None,
+        "record": None if view.record is None else {
+            "store": view.record.store, "final": list(view.record.final), "dispute": view.record.dispute,
+            "ledger_entries": view.record.entries, "head": view.record.head, "verified": view.record.verified,
+            "users": [{"user_id": u, "name": n, "role": r, "party": p, "key_file": k} for u, n, r, p, k in view.record.users]},
     }
 
 
@@ -122,7 +142,17 @@ def demo_sections(view: DemoView) -> Iterator[RenderableType]:
         if c.last_statement is not None:
             yield statement_table(statement_view(c.agreement, c.last_statement))
     yield from (Text(format_diagnostic(d)) for d in view.problems)
-    yield Rule("[bold]5. The report")
+    if view.record is not None:
+        r = view.record
+        yield Rule("[bold]5. Signed off by both parties, in one record both trust")
+        for user, name, role, party, key in r.users:
+            yield Text(f"{user} ({role} of {party}): {name}; private key {key}")
+        yield Text(f"{len(r.final)} of {len(view.months)} Vested statements signed by both parties (final). "
+                   f"Disputed and resolved: {r.dispute}.")
+        yield Text(f"vested verify: {r.entries} ledger entries, " + ("the chain and every file and signature verify"
+                                                                      if r.verified else "DOES NOT VERIFY")
+                   + f"; head {r.head}. The record: {r.store}")
+    yield Rule(f"[bold]{6 if view.record is not None else 5}. The report")
     yield Text.from_markup(f"Scorecards, statements and charts for every month: [bold]{view.report}[/bold] "
                            "(open it in a browser)")
 

@@ -29,8 +29,9 @@ from vested.core.scorecard import Scorecard, build_scorecard
 from vested.core.settlement import SettleResult
 from vested.demo_data import write_helpdesk_csv
 from vested.ingest import IngestReport, batch_id_for, ingest_file
-from vested.render.demo import DemoContract, DemoView, PaidMonth
+from vested.render.demo import DemoContract, DemoRecord, DemoView, PaidMonth
 from vested.render.report import ReportView, contract_report, render_report
+from vested.services.demo_record import RecordStory, sign_off_story
 from vested.services.running import score_history
 from vested.services.settling import settle_months
 from vested.services.workspace import open_workspace
@@ -45,6 +46,10 @@ CONTRACTS = (("task-based.yaml", None), ("vested.yaml", INVEST_MONTH))
 """Each contract and the month (of the data) its supplier invests in remote support; None: never."""
 
 Progress = Callable[[str, int, int], None]
+
+
+def CLOCK() -> datetime:
+    return datetime(2026, 7, 1, tzinfo=UTC)
 
 
 def example_text(*parts: str) -> str:
@@ -82,6 +87,8 @@ class Story:
     contracts: tuple[ContractRun, ...]
     report: Path
     months: tuple[str, ...]
+    record: RecordStory | None = None
+    """The Vested agreement's sign-off in the shared record, and its verification."""
 
 
 def run_contract(name: str, invest_month: int | None, workdir: Path, progress: Progress) -> ContractRun:
@@ -93,7 +100,7 @@ def run_contract(name: str, invest_month: int | None, workdir: Path, progress: P
         return ContractRun(name, loaded, (), SettleResult(), {})
     world = "with-remote-support" if invest_month else "as-it-was"
     files = write_helpdesk_csv(workdir / "data" / world, SEED, DATA_START, DATA_MONTHS, invest_month=invest_month)
-    ws = open_workspace(workdir / agreement.id, actor="vested demo", clock=lambda: datetime(2026, 7, 1, tzinfo=UTC))
+    ws = open_workspace(workdir / agreement.id, actor="vested demo", clock=CLOCK)
     project = ws.store
     needed = [d.id for d in agreement.datasets] + (["reported"] if any(m.reported_by for m in agreement.metrics) else [])
     ingests = []
@@ -133,9 +140,16 @@ def run_story(workdir: Path, progress: Progress | None = None) -> Story:
                "Every statement is reproducible: `vested settle` on the same batches gives the same bytes."),
         events={"2025-06": "remote support rolled out (Vested agreement only)"},
     )
+    told = None
+    vested = next((run for run in runs if run.name == "vested.yaml" and run.loaded.agreement is not None), None)
+    if vested is not None and vested.settled.settlements:
+        tell("sign off, dispute, resolve, verify", 1, 1)
+        path = workdir / "agreements" / vested.name
+        atomic_write_bytes(path, example_text("helpdesk", vested.name).encode("utf-8"))
+        told = sign_off_story(workdir, path, vested.agreement, tuple(s.period for s in vested.settled.settlements), CLOCK)
     tell("write the report", 1, 1)
     atomic_write_bytes(report, render_report(view).encode("utf-8"))
-    return Story(runs, report, tuple(months_between(FIRST, LAST)))
+    return Story(runs, report, tuple(months_between(FIRST, LAST)), told)
 
 
 def demo_view(story: Story) -> DemoView:
@@ -155,9 +169,16 @@ def demo_view(story: Story) -> DemoView:
     for month in story.months:
         amounts = tuple(c.paid.get(month) for c in contracts)
         months.append(PaidMonth(month, amounts, _difference(amounts)))
-    return DemoView(report=str(story.report), months=story.months, contracts=tuple(contracts), paid=tuple(months),
+    signed = None
+    if story.record is not None:
+        r = story.record
+        signed = DemoRecord(store=r.store, users=tuple((u.user_id, u.name, u.role, u.party, u.key_file) for u in r.users),
+                            final=r.final, dispute=r.dispute, entries=r.verified.entries if r.verified else 0,
+                            head=r.verified.head if r.verified else None, verified=bool(r.verified and r.verified.ok))
+    return DemoView(record=signed, report=str(story.report), months=story.months, contracts=tuple(contracts), paid=tuple(months),
                     total_difference=_difference(tuple(c.total for c in contracts)),
-                    problems=tuple(d for r in story.contracts for d in r.diagnostics if d.is_error))
+                    problems=(*(d for r in story.contracts for d in r.diagnostics if d.is_error),
+                              *(story.record.problems if story.record else ())))
 
 
 def _difference(amounts: tuple[Decimal | None, ...]) -> Decimal | None:

@@ -50,10 +50,14 @@ def _ingest(ws: Workspace, agreement: AgreementRef, dataset: str, source: str, q
             table: str | None, query: str | None) -> Result[IngestReport]:
     from vested.adapters.load import load_agreement
     from vested.ingest import ingest_file, ingest_sql
+    from vested.services.signoff import may_record
 
     loaded = load_agreement(agreement, lint=False)
     if not loaded.ok or loaded.agreement is None:
         return Result(None, loaded.diagnostics)
+    refused = may_record(ws, loaded.agreement, "ingest")
+    if refused:
+        return Result(None, refused)
     is_url = "://" in source
     if not is_url and (table or query):
         return Result(None, (error("options", "--table and --query read from a database URL, not from a file",
@@ -170,11 +174,15 @@ def settle(ws: Workspace, agreement: AgreementRef, months: Sequence[str], *, rep
     that stopped the run); the diagnostics say why the run stopped.
     """
     from vested.services.settling import settle_months
+    from vested.services.signoff import may_record
 
     run = load_for_run(agreement)
     found = run.agreement
     if found is None:
         return Result(None, run.diagnostics)
+    refused = guarded(lambda: Result(True, may_record(ws, found, "propose")))
+    if not refused.ok:
+        return Result(None, refused.diagnostics)
     result, failed = measuring(lambda: settle_months(ws, found, run.text, months, replace=replace))
     if result is None:
         return Result(None, run.locate(failed))

@@ -175,5 +175,7 @@ def settle_months(ws: Workspace, agreement: Agreement, agreement_text: str, mont
         broken = broken_chain(settlements[0].period, last, store.read_statement(agreement.id, add_months(last.period, 1)), end)
         if broken is not None:
             return SettleResult((), (*stopped, broken), ())
+    if settlements:
+        store.register_agreement(agreement_text, agreement.id)  # the version every statement cites, by hash
     written = tuple(store.write_statement(agreement.id, s.period, s.text) for s in settlements)
     return SettleResult(tuple(settlements), stopped or table.diagnostics_of(months), written)

@@ -1,12 +1,17 @@
 """The workspace every service runs in: where the record is, which engine measures, the clock, who acts.
 
-    open_workspace(project=None, actor=None, clock=None) -> Workspace
+    open_workspace(project=None, actor=None, clock=None, engine=None, store=None) -> Workspace
 
 Everything a service needs from outside the core is injected here, so a test (or the web app)
-gives its own: the store of batches and statements (today the project folder,
-:mod:`vested.storage.folder`), the metric engine (DuckDB, :class:`vested.measure.engine.DuckDBEngine`,
-made only when something is measured, so ``vested check`` never loads it), a clock (the core
-never reads one) and the acting user (recorded with what they do).
+gives its own: the record (the store of agreements, batches, statements and the ledger), the metric
+engine (DuckDB, :class:`vested.measure.engine.DuckDBEngine`), a clock (the core never reads one)
+and the acting user (recorded with everything they do). The record and the engine are opened on
+first use, so ``vested check`` loads neither SQLAlchemy nor DuckDB.
+
+The record (``store``): a SQLAlchemy URL — ``sqlite:///…`` or ``postgresql+psycopg://…`` — else the
+``VESTED_STORE`` environment variable, else ``vested.db`` (SQLite) in the project folder, with the
+batches' Parquet files in ``files/`` beside it. ``store="folder"`` is the project folder as vested
+kept it before the record (batches and statements as files), for reading old projects.
 """
 
 from __future__ import annotations
@@ -19,11 +24,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from vested.storage.folder import Project, open_project
+from vested.storage import ProjectStore, StorageError
+from vested.storage.folder import DEFAULT_FOLDER, open_project
 
 if TYPE_CHECKING:
     from vested.core.measured import MetricTable
     from vested.core.model import Agreement
+    from vested.storage.record.store import Store
+
+FOLDER = "folder"
+"""The store name of the project folder kept as files (the layout before the record)."""
 
 
 class MetricEngine(Protocol):
@@ -51,15 +61,62 @@ def default_engine() -> MetricEngine:
     return DuckDBEngine()
 
 
+def record_url(root: Path, store: str | None) -> str:
+    """The URL of the record: the one given, else ``VESTED_STORE``, else SQLite in the project folder."""
+    import os
+
+    return store or os.environ.get("VESTED_STORE") or f"sqlite:///{root / 'vested.db'}"
+
+
 @dataclass
 class Workspace:
     """Where a service reads and records, with what it measures, what time it is and who acts."""
 
-    store: Project
+    root: Path
+    """The project folder (``.vested`` by default): the SQLite record, the batch files, staging."""
     actor: str
     clock: Callable[[], datetime] = system_clock
+    store_url: str | None = None
     make_engine: Callable[[], MetricEngine] = default_engine
     _engine: MetricEngine | None = field(default=None, repr=False)
+    _store: ProjectStore | None = field(default=None, repr=False)
+    _record: Store | None = field(default=None, repr=False)
+
+    @property
+    def store(self) -> ProjectStore:
+        """Batches and statements: the record (opened on first use), or the project folder as files."""
+        if self._store is None:
+            if self.store_url == FOLDER:
+                self._store = open_project(self.root)
+            else:
+                from vested.storage.record.project import RecordProject
+
+                self._store = RecordProject(self.record, self.root, self.actor, self.clock)
+        return self._store
+
+    @property
+    def record(self) -> Store:
+        """The shared record itself (users, signatures, the ledger), opened and migrated on first use."""
+        if self.store_url == FOLDER:
+            raise StorageError("the project folder keeps no shared record (users, signatures, ledger)",
+                               "use the store: drop --store folder, or bring the folder in: vested store import", str(self.root))
+        if self._record is None:
+            from vested.storage.record import StoreError, open_store
+
+            url = record_url(self.root, self.store_url)
+            if url.startswith("sqlite:///"):
+                self.root.mkdir(parents=True, exist_ok=True)
+            try:
+                self._record = open_store(url, files=self.root / "files")
+            except StoreError as exc:
+                raise StorageError(str(exc), "check --store or VESTED_STORE (e.g. sqlite:///vested.db or "
+                                   "postgresql+psycopg://user@host/db)", "the store") from None
+        return self._record
+
+    def close(self) -> None:
+        if self._record is not None:
+            self._record.close()
+            self._record = None
 
     @property
     def engine(self) -> MetricEngine:
@@ -73,7 +130,12 @@ class Workspace:
 
 
 def open_workspace(project: str | Path | None = None, actor: str | None = None,
-                   clock: Callable[[], datetime] | None = None, engine: MetricEngine | None = None) -> Workspace:
+                   clock: Callable[[], datetime] | None = None, engine: MetricEngine | None = None,
+                   store: str | None = None) -> Workspace:
     """The workspace of a project folder (default ``.vested`` in the current folder), acting as ``actor``
-    (default: the operating system's user name)."""
-    return Workspace(open_project(project), actor or getpass.getuser(), clock or system_clock, _engine=engine)
+    (default: ``VESTED_USER``, else the operating system's user name), recording in ``store`` (see the module doc)."""
+    import os
+
+    who = actor or os.environ.get("VESTED_USER") or getpass.getuser()
+    return Workspace(Path(project) if project is not None else Path(DEFAULT_FOLDER), who, clock or system_clock, store,
+                     _engine=engine)

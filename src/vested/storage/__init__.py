@@ -6,8 +6,10 @@ Two interfaces, each a :class:`typing.Protocol`, so an implementation is any obj
 * :class:`BatchStore`: ingested measurement batches (their rows in Parquet files, their provenance);
 * :class:`StatementStore`: the settled statement of each agreement and period.
 
-:mod:`vested.storage.folder` implements both over a project folder (``.vested/``). The renderers never
-import this package; the core never does either.
+Two implementations: :mod:`vested.storage.record` (the shared record: a SQLite or PostgreSQL
+database with a hash-chained ledger, batch files named by their hash; the default), and
+:mod:`vested.storage.folder` (files in a project folder, as vested kept them before the record; read
+by ``vested store import``). The renderers never import this package; the core never does either.
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ class BatchStore(Protocol):
         """Where a new batch's data file and manifest are written."""
         ...
 
+    def commit_batch(self, dataset: str, batch_id: str, data_file: Path, manifest: dict[str, Any]) -> None:
+        """Make a batch visible: its data file (written at :meth:`batch_paths`) with its provenance."""
+        ...
+
     def lock(self, dataset: str) -> AbstractContextManager[None]:
         """Hold the dataset's writer lock."""
         ...
@@ -72,7 +78,11 @@ class BatchStore(Protocol):
 
 
 class StatementStore(Protocol):
-    """Settled statements, one per agreement and period, as canonical text."""
+    """Settled statements, one per agreement and period, as canonical text (and the agreement texts they cite)."""
+
+    def register_agreement(self, text: str, agreement_id: str) -> str:
+        """Record this text as a version of the agreement (once); its version hash."""
+        ...
 
     def read_statement(self, agreement_id: str, period: str) -> dict[str, Any] | None:
         """The settled period's data, or None when it is not settled."""
@@ -88,4 +98,12 @@ class StatementStore(Protocol):
 
     def settled_periods(self, agreement_id: str) -> list[str]:
         """The periods settled for an agreement, in no particular order."""
+        ...
+
+
+class ProjectStore(BatchStore, StatementStore, Protocol):
+    """Both interfaces, as a workspace holds them: where its batches and statements are (``root``: its folder)."""
+
+    @property
+    def root(self) -> Path:
         ...

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vested.core.canonical import canonical_text, text_hash
 from vested.storage import Batch, StorageError
 
 try:  # POSIX: ingests of one dataset are serialised with an advisory lock
@@ -170,6 +171,14 @@ class Project:
             return None
         manifest = read_json(manifest_path, "batch manifest")
         return Batch(dataset, batch_id, data_file, manifest)
+
+    def commit_batch(self, dataset: str, batch_id: str, data_file: Path, manifest: dict[str, Any]) -> None:
+        """The manifest next to the data file, written last: the batch is visible once it is in place."""
+        atomic_write_bytes(self.batch_paths(dataset, batch_id)[1], canonical_text(manifest).encode("utf-8"))
+
+    def register_agreement(self, text: str, agreement_id: str) -> str:
+        """A folder keeps no agreement texts (each statement cites its agreement by hash)."""
+        return text_hash(text)
 
     @contextlib.contextmanager
     def lock(self, dataset: str) -> Iterator[None]:
