@@ -227,9 +227,9 @@ def read_yaml(text: str, name: str, document: str = "agreement") -> Source:
         return fail("yaml-size", f"the document expands to more than {MAX_NODES:,} values",
                     "aliases (*name) repeat what their anchor holds: write fewer of them, or split the file",
                     Location(name, 1, 1))
-    except _TooDeep as deep:
+    except _TooDeep as crossed:
         source.data, source.positions, source.key_positions, source.diagnostics = None, {}, {}, []
-        mark = deep.node.start_mark
+        mark = crossed.node.start_mark
         return fail("yaml-depth", f"the document is nested more than {MAX_DEPTH} levels deep here", DEPTH_HINT,
                     Location(name, mark.line + 1, mark.column + 1))
     return source
