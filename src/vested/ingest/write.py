@@ -39,7 +39,8 @@ def staged_quarantine(run: IngestRun, path: Path) -> AbstractContextManager[None
 
     def write(tmp: Path) -> None:
         with tmp.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
+            # RFC 4180 line ends: with "\n" alone, csv would not quote a value holding a lone "\r", and the row would split
+            writer = csv.writer(handle, lineterminator="\r\n")
             writer.writerow([*(c.spec.name for c in present), error_name])
             for batch in iter(lambda: cursor.fetchmany(10_000), []):
                 for row, *rest in batch:
