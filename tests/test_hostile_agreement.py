@@ -75,7 +75,7 @@ def test_month_13_reads_as_the_issue_asks() -> None:
     _, problem = parse_month_argument("2025-13", "--period")
     assert problem is not None and problem.message.startswith("--period 2025-13: month 13 does not exist")
     _, garbage = parse_month_argument("June", "--from")
-    assert garbage is not None and garbage.message.startswith("--from June: not a month")
+    assert garbage is not None and garbage.message.startswith("--from June: not a month label")
 
 
 @HOSTILE

@@ -323,3 +323,74 @@ def test_leftovers_of_killed_ingests_are_cleaned_and_finished_batches_kept(tmp_p
     kept = sorted(p.name for p in folder.iterdir() if p.name != ".lock")
     assert kept == sorted(f"{b}.{ext}" for b in (first.batch_id, second.batch_id) for ext in ("json", "parquet"))
 
+
+
+# --- row rules: the columns of a row make sense together ----------------------------------------------
+
+RULED = """\
+vested: 1
+id: ruled
+title: Ruled
+parties:
+  - {id: buyer, name: Buyer Co, role: customer}
+  - {id: seller, name: Seller Co, role: supplier}
+datasets:
+  - id: tickets
+    time: opened_at
+    key: [ticket_id]
+    columns:
+      - {name: ticket_id, required: true}
+      - {name: opened_at, type: timestamp}
+      - {name: resolved_at, type: timestamp}
+      - {name: minutes, type: number}
+      - {name: channel}
+    rules: ["resolved_at >= opened_at", "minutes <= 480", "channel != 'unknown'"]
+"""
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_rows_that_break_a_rule_are_refused_at_their_row_and_column(tmp_path: Path, seed: int) -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from tests.helpers import agreement
+
+    rng = random.Random(seed)
+    ruled = agreement(RULED)
+    lines, expected = ["ticket_id,opened_at,resolved_at,minutes,channel"], []
+    for i in range(1, rng.randint(3, 15)):
+        opened = datetime(2025, 6, 1, tzinfo=UTC) + timedelta(minutes=rng.randint(0, 40000))
+        resolved = opened + timedelta(minutes=rng.randint(-600, 600))
+        zone = timezone(timedelta(hours=rng.randint(-12, 14)))  # the same instant in another offset: compared as instants
+        minutes = rng.choice([str(rng.randint(0, 700)), "", f"{rng.randint(0, 700)}.5"])
+        channel = rng.choice(["phone", "remote", "unknown", ""])
+        resolved_text = "" if rng.random() < 0.2 else resolved.astimezone(zone).isoformat()
+        lines.append(f"T{i},{opened.isoformat()},{resolved_text},{minutes},{channel}")
+        if resolved_text and resolved < opened:
+            expected.append((i, "resolved_at"))
+        if minutes and float(minutes) > 480:
+            expected.append((i, "minutes"))
+        if channel == "unknown":
+            expected.append((i, "channel"))
+    report = ingest_file(ruled, project_in(tmp_path), "tickets", write(tmp_path, "t.csv", *lines), who="a", now=NOW)
+    found = [(p.row, p.column) for p in report.problems if p.is_error]
+    columns = ["opened_at", "resolved_at", "minutes", "channel"]
+    assert found == sorted(expected, key=lambda e: (e[0], columns.index(e[1])))
+    assert report.refused == bool(expected)
+    assert all(p.code == "rule" and "the rule `" in p.message for p in report.problems if p.is_error)
+
+
+@pytest.mark.parametrize(("rule", "words"), [
+    ("closed_at >= opened_at", "not a column"), ("opened_at >= minutes", "compares a timestamp with a number"),
+    ("minutes <= 'many'", "compares the number column"), ("opened_at > '2025-13-01'", "is not a timestamp"),
+    ("__import__('os').system('x')", "is not a row rule"), ("minutes <= 480 or 1", "neither a column nor a value"),
+    ("channel", "is not a row rule"), ("minutes <= +480", "neither a column nor a value"),
+])
+def test_a_rule_that_cannot_be_checked_is_refused_where_it_is_written(rule: str, words: str) -> None:
+    from vested.adapters.load import load_agreement_text
+
+    written = """rules: ["resolved_at >= opened_at", "minutes <= 480", "channel != 'unknown'"]"""
+    text = RULED.replace(written, f"rules: [{json.dumps(rule)}]")
+    loaded = load_agreement_text(text, "ruled.yaml", lint=False)
+    errors = [d for d in loaded.diagnostics if d.is_error]
+    assert errors and words in errors[0].message, errors
+    assert errors[0].location is not None and errors[0].location.line == text.splitlines().index(f"    rules: [{json.dumps(rule)}]") + 1

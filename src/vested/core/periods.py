@@ -40,7 +40,7 @@ def _split(label: str) -> tuple[int, int]:
     """(year, month) of a label written YYYY-MM, any year: the arithmetic below may step past the calendar's ends."""
     match = _MONTH.fullmatch(label) if isinstance(label, str) else None
     if match is None:
-        raise ValueError(f"{label}: not a month (write YYYY-MM, e.g. 2025-06)")
+        raise ValueError(f"{label}: not a month label (write YYYY-MM, e.g. 2025-06)")
     year, month = int(match.group(1)), int(match.group(2))
     if not 1 <= month <= 12:
         raise ValueError(f"{label}: month {month} does not exist (months are 01 to 12)")

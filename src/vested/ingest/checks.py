@@ -91,7 +91,28 @@ def check_values(run: IngestRun) -> list[IngestProblem]:
         detail = "CASE " + " ".join(f"WHEN {cond} THEN {d}" for _, cond, d in cases) + " END"
         run.con.execute(f"INSERT INTO problems SELECT __row, {col.index}, code, {col.name}, detail FROM "
                         f"(SELECT __row, {col.name}, {code} AS code, {detail} AS detail FROM raw) WHERE code IS NOT NULL")
+    check_rules(run)
     return notes + (check_keys(run) if run.dataset.key else [])
+
+
+def check_rules(run: IngestRun) -> None:
+    """The dataset's row rules, on the typed values; a row where either side is empty (or invalid) passes."""
+    by_name = {c.spec.name: c for c in run.columns}
+    for i, rule in enumerate(run.dataset.row_rules()):
+        left = by_name.get(rule.left)
+        right = by_name.get(str(rule.right)) if rule.right_is_column else None
+        if left is None or left.name is None or (rule.right_is_column and (right is None or right.name is None)):
+            continue  # a column missing from the file is reported as such
+        operator = "<>" if rule.operator == "!=" else rule.operator
+        if right is not None:
+            other, shown = right.typed(), f"COALESCE({right.name}, '')"
+        else:
+            value = rule.right
+            constant = ("true" if value else "false") if isinstance(value, bool) else (
+                f"{value:f}" if not isinstance(value, str) else lit(value))
+            other, shown = f"CAST({constant} AS {STORAGE_TYPES[left.spec.type]})", "''"
+        run.con.execute(f"INSERT INTO problems SELECT __row, {left.index}, 'rule', {left.name}, {lit(str(i))} || chr(31) || {shown} "
+                        f"FROM raw WHERE NOT ({left.typed()} {operator} {other})")
 
 
 def normalised(run: IngestRun, col: FileColumn) -> list[IngestProblem]:

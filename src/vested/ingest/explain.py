@@ -69,6 +69,12 @@ def explain(code: str, col: FileColumn, value: str | None, detail: str | None, r
         what = "month" if spec.name == "period" and run.dataset.id == "reported" else spec.type
         return (f"{shown} is outside the supported calendar: a {what} from {FIRST_YEAR} to {LAST_YEAR}"
                 + (" (in UTC)" if spec.type == "timestamp" else ""), "check the year")
+    if code == "rule":
+        index, other = (detail or "0\x1f").split("\x1f", 1)
+        rule = run.dataset.row_rules()[int(index)]
+        values = f"{spec.name} {shown}" + (f" and {rule.right} {other!r}" if rule.right_is_column else "")
+        return (f"{values} break the rule `{rule}`" if rule.right_is_column else f"{values} breaks the rule `{rule}`",
+                f"correct the row, or the rule in dataset {run.dataset.id!r}")
     if code == "nul":
         return (f"{shown} contains a NUL character (U+0000)", "remove it: many programs cut the text there, so the value "
                 "would not read the same everywhere")
