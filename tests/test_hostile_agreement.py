@@ -242,3 +242,26 @@ def test_a_path_that_is_not_a_regular_file_is_refused_at_once(tmp_path: Path, ki
     assert time.perf_counter() - started < 2
     [d] = loaded.diagnostics
     assert d.code == "file" and "not a file" in d.message and d.location is not None, d
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="/dev/zero is POSIX")
+@pytest.mark.parametrize("case", ["dev-zero", "deep", "bomb", "odd-number", "month"])
+def test_the_cli_refuses_hostile_agreements_with_exit_1(tmp_path: Path, case: str) -> None:
+    from typer.testing import CliRunner
+
+    from vested.cli import app
+
+    path = tmp_path / "a.yaml"
+    texts = {"deep": HEAD + "x: " + "[" * 5000 + "]" * 5000 + "\n",
+             "bomb": HEAD + "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+                 f"{c}: &{c} [" + ", ".join([f"*{p}"] * 10) + "]\n" for p, c in zip("abcdefg", "bcdefgh", strict=True)),
+             "odd-number": HEAD + "pricing:\n  - {id: f, type: fixed_fee, amount: +1_000}\n",
+             "month": HEAD + "calendar: {start: 0000-01}\n"}
+    if case == "dev-zero":
+        path = Path("/dev/zero")
+    else:
+        path.write_text(texts[case], encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(path)])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert len(result.output) < 20_000

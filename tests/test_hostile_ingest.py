@@ -394,3 +394,36 @@ def test_a_rule_that_cannot_be_checked_is_refused_where_it_is_written(rule: str,
     errors = [d for d in loaded.diagnostics if d.is_error]
     assert errors and words in errors[0].message, errors
     assert errors[0].location is not None and errors[0].location.line == text.splitlines().index(f"    rules: [{json.dumps(rule)}]") + 1
+
+
+# --- through the command line: exit 1 with located errors, never the internal-error path ---------------
+
+
+@pytest.mark.parametrize("seed", SEEDS[:6])
+def test_the_cli_refuses_hostile_sources_with_exit_1(tmp_path: Path, seed: int) -> None:
+    from typer.testing import CliRunner
+
+    from vested.cli import app
+
+    rng = random.Random(seed)
+    agreement_file = tmp_path / "a.yaml"
+    agreement_file.write_text(RULED, encoding="utf-8")
+    header = "ticket_id,opened_at,resolved_at,minutes,channel"
+    good = "T1,2025-06-01T08:00:00Z,2025-06-01T09:00:00Z,30,phone"
+    source = tmp_path / rng.choice(["t.csv", "t.jsonl"])
+    kind = rng.choice(["gzip", "utf-16", "offset", "nul", "rule", "json"])
+    if kind == "gzip":
+        source.write_bytes(gzip.compress((header + "\n" + good + "\n").encode()))
+    elif kind == "utf-16":
+        source.write_bytes((header + "\n" + good + "\n").encode("utf-16"))
+    elif source.suffix == ".jsonl" or kind == "json":
+        source = source.with_suffix(".jsonl")
+        source.write_text('{"ticket_id": "T1", "ticket_id": "T2", "opened_at": "2025-06-01T08:00:00Z",}\n', encoding="utf-8")
+    else:
+        bad = {"offset": "T1,2025-06-01T08:00:00+25:00,,,", "nul": "T1,2025-06-01T08:00:00Z,,,ph\x00one",
+               "rule": "T1,2025-06-01T08:00:00Z,2025-05-01T08:00:00Z,,"}[kind]
+        source.write_text(header + "\n" + bad + "\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["ingest", str(agreement_file), "tickets", str(source), "--project", str(tmp_path / "p")])
+    assert result.exit_code == 1, (kind, result.output)
+    assert isinstance(result.exception, SystemExit)  # not an exception escaping to main()'s internal-error handler
+    assert not (tmp_path / "p" / "batches" / "tickets").exists() or stored_files(open_project(tmp_path / "p")) == []
