@@ -253,7 +253,8 @@ def test_settle_problems_name_the_month_and_point_into_the_agreement(tmp_path: P
     assert "tiers: [{to: 1, rate: 10}]" in tiered.splitlines()[problem.location.line - 1]
 
     (tmp_path / "desk.yaml").write_text(AGREEMENT)
-    [problem] = running.settle(ws(open_project(project_dir)), tmp_path / "desk.yaml", ["2025-01", "2025-02", "2025-03", "2025-04"]).diagnostics
+    [problem] = running.settle(ws(open_project(project_dir)), tmp_path / "desk.yaml",
+                               ["2025-01", "2025-02", "2025-03", "2025-04"]).diagnostics
     assert problem.code == "missing-fact" and problem.message.startswith("2025-04: metric 'fixed_first_time' has no value")
     assert problem.location is not None and "- id: fixed_first_time" in AGREEMENT.splitlines()[problem.location.line - 1]
 

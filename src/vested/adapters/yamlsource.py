@@ -8,6 +8,7 @@ overwritten, and (d) nothing in the file can construct arbitrary objects.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,8 +17,12 @@ import yaml
 
 from vested.core.diagnostics import Diagnostic, Location, Path, error
 
-MAX_NODES = 200_000
-"""Most nodes a document may expand to (aliases can make a tiny file enormous)."""
+MAX_BYTES = 256 * 1024
+"""Largest document read (the largest example agreement is 9 KB): beyond it, parsing alone takes seconds."""
+MAX_NODES = 100_000
+"""Most values a document may expand to (aliases can make a tiny file enormous)."""
+MAX_DEPTH = 40
+"""Deepest nesting of lists and mappings (an agreement needs about 8); deeper ones are refused where they cross it."""
 
 
 @dataclass
@@ -46,6 +51,12 @@ class _TooBig(Exception):
     pass
 
 
+class _TooDeep(Exception):
+    def __init__(self, node: yaml.Node):
+        super().__init__()
+        self.node = node
+
+
 class _Builder:
     def __init__(self, source: Source, document: str):
         self.source = source
@@ -60,6 +71,8 @@ class _Builder:
         self.count += 1
         if self.count > MAX_NODES:
             raise _TooBig
+        if len(path) > MAX_DEPTH:
+            raise _TooDeep(node)
         self.source.positions.setdefault(path, self.loc(node))
         if node.tag not in STANDARD_TAGS:
             self.problem("yaml-tag", f"the YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not supported",
@@ -119,20 +132,23 @@ class _Builder:
             lowered = text.lower()
             return True if lowered in ("true", "yes", "on") else False if lowered in ("false", "no", "off") else text
         if tag == "tag:yaml.org,2002:int":
-            try:
-                whole = int(text.replace("_", ""), 0)
-            except ValueError:
+            if not _PLAIN_INTEGER.fullmatch(text):
+                # +5, 1_000, 0x1F, 017 (octal in YAML 1.1), 1:30 (base 60), -0: kept as the text written, so
+                # that a text field holds it as is and a number field refuses it with a hint (core.values)
                 return text
+            whole = int(text)
             if abs(whole) >= 10**MAX_EXPONENT:
                 self.problem("yaml-number", f"{text} is too large to be a quantity in an agreement",
                              "check the number of digits", (), node)
                 return None
             return whole
         if tag == "tag:yaml.org,2002:float":
-            cleaned = text.replace("_", "").lower()
+            cleaned = text.lower()
             if cleaned.lstrip("+-") in (".inf", ".nan"):
                 # not a finite number: the format's number type refuses it with a message
                 return Decimal("NaN") if cleaned.endswith("nan") else Decimal(cleaned.replace(".inf", "Infinity"))
+            if not _PLAIN_DECIMAL.fullmatch(text):
+                return text  # +1.5, 1_000.5, .5, 1.: refused with a hint by a number field, as written
             try:
                 number = Decimal(cleaned)
             except InvalidOperation:
@@ -151,6 +167,10 @@ class _Builder:
         return text
 
 
+_PLAIN_INTEGER = re.compile(r"0|-?[1-9][0-9]*")
+_PLAIN_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)\.[0-9]+([eE][-+]?[0-9]+)?")
+"""The YAML numbers read as numbers; YAML 1.1 resolves more spellings (see ``core.values.number_text_problem``)."""
+
 STANDARD_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp",
                                                                      "map", "seq", "merge"))
 """Tags the plain data of a YAML file resolves to; any other (``!!python/object``, ``!foo``) is refused."""
@@ -167,6 +187,15 @@ def read_yaml(text: str, name: str, document: str = "agreement") -> Source:
         source.diagnostics.append(error(code, message, hint, (), document).at(where))
         return source
 
+    if len(text) > MAX_BYTES:
+        return fail("file-size", f"the {document} is {len(text):,} characters long, more than the {MAX_BYTES:,} "
+                    "vested reads", "an agreement is a few kilobytes of YAML; check that this is the right file",
+                    Location(name, 1, 1))
+    # PyYAML's scanner slows down with the square of the depth of [ and { (it revisits every open
+    # bracket at each token), so deep brackets are found first, by a scan that stops where they cross.
+    deep = too_deep(text, name) if text.count("[") + text.count("{") > MAX_DEPTH else None
+    if deep is not None:
+        return fail("yaml-depth", f"the document is nested more than {MAX_DEPTH} levels deep here", DEPTH_HINT, deep)
     try:
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
@@ -182,7 +211,8 @@ def read_yaml(text: str, name: str, document: str = "agreement") -> Source:
     except yaml.YAMLError as exc:
         return fail("yaml-syntax", f"YAML error: {exc}", "", Location(name, 1, 1))
     except RecursionError:
-        return fail("yaml-syntax", "the document is nested too deeply", "flatten it", Location(name, 1, 1))
+        return fail("yaml-depth", f"the document is nested more than {MAX_DEPTH} levels deep here", DEPTH_HINT,
+                    too_deep(text, name) or Location(name, 1, 1))
     if len(nodes) > 1:
         second = nodes[1]
         return fail("yaml-syntax", "the file holds more than one YAML document",
@@ -193,13 +223,36 @@ def read_yaml(text: str, name: str, document: str = "agreement") -> Source:
     try:
         source.data = _Builder(source, document).build(nodes[0], ())
     except _TooBig:
-        source.data = None
-        return fail("yaml-size", f"the document expands to more than {MAX_NODES} values",
-                    "remove alias loops or split the file", Location(name, 1, 1))
-    except RecursionError:
-        source.data = None
-        return fail("yaml-syntax", "the document is nested too deeply", "flatten it", Location(name, 1, 1))
+        source.data, source.positions, source.key_positions, source.diagnostics = None, {}, {}, []
+        return fail("yaml-size", f"the document expands to more than {MAX_NODES:,} values",
+                    "aliases (*name) repeat what their anchor holds: write fewer of them, or split the file",
+                    Location(name, 1, 1))
+    except _TooDeep as crossed:
+        source.data, source.positions, source.key_positions, source.diagnostics = None, {}, {}, []
+        mark = crossed.node.start_mark
+        return fail("yaml-depth", f"the document is nested more than {MAX_DEPTH} levels deep here", DEPTH_HINT,
+                    Location(name, mark.line + 1, mark.column + 1))
     return source
+
+
+_OPENS = (yaml.BlockMappingStartToken, yaml.BlockSequenceStartToken, yaml.FlowMappingStartToken, yaml.FlowSequenceStartToken)
+_CLOSES = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+DEPTH_HINT = "an agreement nests a few levels; close the brackets or reduce the indentation"
+
+
+def too_deep(text: str, name: str) -> Location | None:
+    """Where the nesting of ``text`` first goes deeper than :data:`MAX_DEPTH`, if it does (the scanner does not recurse)."""
+    depth = 0
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            depth += isinstance(token, _OPENS) - isinstance(token, _CLOSES)
+            if depth > MAX_DEPTH + 1:  # the document itself is depth 1 here, 0 as a path
+                return Location(name, token.start_mark.line + 1, token.start_mark.column + 1)
+    except yaml.YAMLError:
+        pass  # a syntax error before the nesting crosses the limit: composing reports it
+    return None
 
 
 _FOUND = {"<block mapping start>": "key", "<block sequence start>": "list item ('- ')", "?": "key", "-": "list item ('- ')"}

@@ -19,6 +19,7 @@ from vested.core.diagnostics import Diagnostic, Path, error, warning
 from vested.core.facts import MAX_DIGITS, did_you_mean
 from vested.core.model import Agreement
 from vested.core.money import ONE, ZERO, percent, show
+from vested.core.periods import LAST_YEAR, add_months, is_month, month_index
 from vested.core.pricing import term_order
 from vested.core.terms.common import ShareSplit
 from vested.core.terms.credits import ServiceCreditPool, ServiceCredits
@@ -301,7 +302,21 @@ def validate_term_details(agreement: Agreement) -> Iterator[Diagnostic]:
                         "", term_path(agreement, i, "applies_to"))
 
 
+def validate_calendar_span(agreement: Agreement) -> Iterator[Diagnostic]:
+    """The agreement's months end within the supported calendar (its start is checked as a month already)."""
+    calendar = agreement.calendar
+    if calendar is None or not is_month(calendar.start):
+        return
+    last = add_months(calendar.start, calendar.months - 1)
+    if not is_month(last):
+        yield error("calendar", f"the agreement runs {calendar.months} months from {calendar.start}, to {last}, past the "
+                    f"supported calendar's last month, {LAST_YEAR}-12",
+                    f"start earlier or shorten `months` (at most {month_index(f'{LAST_YEAR}-12') - month_index(calendar.start) + 1} "
+                    f"from this start)", ("calendar", "months"))
+
+
 VALIDATIONS: tuple[Validation, ...] = (
+    validate_calendar_span,
     validate_parties,
     validate_unique_ids,
     validate_references,

@@ -6,11 +6,13 @@ Registered in ``vested.core.checks.VALIDATIONS`` like every other validation.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from vested.core.diagnostics import Diagnostic, Path, error
 from vested.core.facts import did_you_mean
-from vested.core.measures import Comparison, Dataset, Measure
+from vested.core.measures import Comparison, Dataset, Measure, RowRule
 from vested.core.model import Agreement
 
 NUMERIC = {"integer", "number"}
@@ -50,6 +52,53 @@ def validate_datasets(agreement: Agreement) -> Iterator[Diagnostic]:
             if (column.minimum is not None or column.maximum is not None) and column.type not in NUMERIC:
                 yield error("column-type", f"minimum/maximum need a number column; {column.name!r} is a {column.type}", "",
                             (*path, "columns", j))
+        for j, rule in enumerate(dataset.row_rules()):
+            yield from _rule(rule, dataset, (*path, "rules", j))
+
+
+def _rule(rule: RowRule, dataset: Dataset, path: Path) -> Iterator[Diagnostic]:
+    """A row rule compares columns of the dataset, or a column with a value of its type."""
+    names = [c.name for c in dataset.columns]
+    left = dataset.column(rule.left)
+    if left is None:
+        yield error("unknown-column", f"{rule.left!r} in the rule `{rule}` is not a column of {dataset.id!r}",
+                    did_you_mean(rule.left, names), path)
+        return
+    if rule.right_is_column:
+        right = dataset.column(str(rule.right))
+        if right is None:
+            yield error("unknown-column", f"{rule.right!r} in the rule `{rule}` is not a column of {dataset.id!r}",
+                        did_you_mean(str(rule.right), names) or "quote a text value: 'phone'", path)
+            return
+        if left.type != right.type and not {left.type, right.type} <= NUMERIC:
+            yield error("rule", f"the rule `{rule}` compares a {left.type} with a {right.type}",
+                        "compare columns of the same type", path)
+            return
+    else:
+        wanted = {"boolean": bool, "integer": Decimal, "number": Decimal}.get(left.type, str)
+        if not isinstance(rule.right, wanted) or (wanted is Decimal and isinstance(rule.right, bool)):
+            example = {"boolean": "true or false", "integer": "a number", "number": "a number", "date": "'2025-01-01'",
+                       "timestamp": "'2025-01-01T00:00:00Z'"}.get(left.type, "a quoted text, e.g. 'phone'")
+            yield error("rule", f"the rule `{rule}` compares the {left.type} column {left.name!r} with {rule.right!r}",
+                        f"compare it with {example}", path)
+            return
+        if left.type in TIME and isinstance(rule.right, str) and not _time_text(rule.right, left.type):
+            yield error("rule", f"{rule.right!r} in the rule `{rule}` is not a {left.type}",
+                        "write e.g. '2025-01-01'" if left.type == "date" else "write e.g. '2025-01-01T00:00:00Z', with its offset",
+                        path)
+    if left.type == "boolean" and rule.operator not in ("=", "!="):
+        yield error("rule", f"the rule `{rule}` orders true and false", "compare booleans with = or !=", path)
+
+
+def _time_text(text: str, kind: str) -> bool:
+    try:
+        if kind == "date":
+            date.fromisoformat(text)
+            return len(text) == 10
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return moment.tzinfo is not None
 
 
 def validate_measures(agreement: Agreement) -> Iterator[Diagnostic]:

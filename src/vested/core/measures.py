@@ -9,15 +9,17 @@ the measurement; ``vested.measure`` compiles them to SQL for an engine (DuckDB, 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass as plain_dataclass
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Any, Literal, cast
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
 from pydantic.dataclasses import dataclass
 
 from vested.core.records import RECORD
-from vested.core.values import Identifier, Number, fail
+from vested.core.values import IDENTIFIER_PATTERN, Identifier, Number, fail, number_text_problem
 
 ColumnType = Literal["string", "integer", "number", "boolean", "timestamp", "date"]
 
@@ -42,6 +44,69 @@ class Column:
     """What the column holds."""
 
 
+RuleOperator = Literal["<", "<=", ">", ">=", "=", "!="]
+
+
+@plain_dataclass(frozen=True)
+class RowRule:
+    """A comparison every row must pass: ``resolved_at >= opened_at``, ``minutes <= 480``, ``channel != 'unknown'``.
+
+    ``left`` is a column; ``right`` a column (``right_is_column``) or a constant: a number, a quoted
+    text (also for dates and timestamps), or true/false. A row where either side is empty passes.
+    """
+
+    left: str
+    operator: RuleOperator
+    right: str | Decimal | bool
+    right_is_column: bool
+    text: str
+
+    def __str__(self) -> str:
+        return self.text
+
+
+_RULE = re.compile(r"\s*(" + IDENTIFIER_PATTERN.strip("^$") + r")\s*(<=|>=|!=|<|>|=)\s*(.*?)\s*")
+_NAME = re.compile(IDENTIFIER_PATTERN)
+_QUOTED = re.compile(r"'([^']*)'|\"([^\"]*)\"")
+
+
+def parse_rule(value: Any) -> RowRule:
+    """A row rule written as text: ``column operator column-or-constant``; parsed here, never evaluated as code."""
+    if isinstance(value, RowRule):
+        return value
+    example = "e.g. `resolved_at >= opened_at` or `minutes <= 480`"
+    if not isinstance(value, str):
+        raise fail("rule", "a row rule is text such as 'resolved_at >= opened_at'", example)
+    match = _RULE.fullmatch(value)
+    if match is None:
+        raise fail("rule", f"{value!r} is not a row rule: a column, one of < <= > >= = !=, and a column or a value",
+                   example)
+    left, operator, right_text = match.groups()
+    right: str | Decimal | bool
+    if right_text in ("true", "false"):
+        right, is_column = right_text == "true", False
+    elif _NAME.fullmatch(right_text):
+        right, is_column = right_text, True
+    elif quoted := _QUOTED.fullmatch(right_text):
+        right, is_column = quoted.group(1) if quoted.group(1) is not None else quoted.group(2), False
+    elif right_text and number_text_problem(right_text) is None:
+        right, is_column = Decimal(right_text.replace(",", "")), False
+    else:
+        raise fail("rule", f"{right_text!r} in the rule {value!r} is neither a column nor a value",
+                   "compare with a column, a number (480), a quoted text ('phone', '2025-01-01') or true/false")
+    return RowRule(left, cast(RuleOperator, operator), right, is_column, " ".join((left, operator, right_text)))
+
+
+def check_rule(value: Any) -> str:
+    """A row rule's text, as written once parsed (``a>=b`` becomes ``a >= b``); a rule that does not parse is refused."""
+    return parse_rule(value).text
+
+
+Rule = Annotated[str, BeforeValidator(check_rule),
+                 WithJsonSchema({"type": "string", "description": "A row rule: `column op column-or-value`, "
+                                 "op one of < <= > >= = != (e.g. `resolved_at >= opened_at`)."})]
+
+
 @dataclass(frozen=True, kw_only=True, config=RECORD)
 class Dataset:
     """A kind of measurement data the parties exchange (tickets, outages, survey answers, relief events)."""
@@ -57,9 +122,14 @@ class Dataset:
     """The party that supplies the data (a party id)."""
     description: str = ""
     """What one row is."""
+    rules: tuple[Rule, ...] = ()
+    """Comparisons every row must pass, checked at ingest: `resolved_at >= opened_at`, `minutes <= 480`."""
 
     def column(self, name: str) -> Column | None:
         return next((c for c in self.columns if c.name == name), None)
+
+    def row_rules(self) -> tuple[RowRule, ...]:
+        return tuple(parse_rule(rule) for rule in self.rules)
 
 
 @dataclass(frozen=True, kw_only=True, config=RECORD)

@@ -9,15 +9,16 @@ turns them into diagnostics at the right line and column.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, Final
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from vested.core.money import HUNDRED
-from vested.core.periods import add_months, is_month
+from vested.core.periods import FIRST_YEAR, LAST_YEAR, add_months, is_month, parse_month
 
 IDENTIFIER_PATTERN: Final = r"^[A-Za-z][A-Za-z0-9_.\-]*$"
 
@@ -45,8 +46,38 @@ def type_name(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
-_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+_NUMBER = re.compile(r"^-?(0|[1-9][0-9]*|[1-9][0-9]{0,2}(,[0-9]{3})+)(\.[0-9]+)?$")
+"""A number written as text: ASCII digits, an optional minus, thousands grouped by commas, a decimal point."""
 _CURRENCY_IN_TEXT = re.compile(r"^\s*(?:[A-Z]{3}\s*[-+\d.,]|[$€£¥])|[-+\d.,]\s*(?:[A-Z]{3}|[$€£¥])\s*$")
+
+
+def number_text_problem(text: str) -> tuple[str, str | None] | None:
+    """Why ``text`` is not a number as the format writes one, and the number meant if there is one; None when it is one.
+
+    The format accepts one spelling: ``-1250.50``, or ``"1,250.50"`` with commas, in the ASCII digits
+    0-9. Everything else a parser might also take (``+5``, ``1_000``, ``" 5 "``, ``-0``, ``017``, digits
+    of other scripts) is refused with a hint rather than read silently: each is more often a slip
+    (or a different number in another reader: YAML 1.1 reads ``017`` as 15) than a meaning.
+    """
+    if _NUMBER.match(text):
+        return ("is a negative zero", "0") if text.startswith("-") and not text.strip("-0.,") else None
+    stripped = text.strip()
+    if stripped != text:
+        return "has spaces around the number", stripped if _NUMBER.match(stripped) else None
+    if any(c.isdigit() and not "0" <= c <= "9" for c in text):
+        meant = "".join(str(unicodedata.digit(c)) if c.isdigit() else c for c in text)
+        return "is written with digits other than 0-9", meant if _NUMBER.match(meant) else None
+    if "_" in text:
+        return "groups its digits with '_'", text.replace("_", "") if _NUMBER.match(text.replace("_", "")) else None
+    if text.startswith("+"):
+        return "is written with a plus sign", text[1:] if _NUMBER.match(text[1:]) else None
+    if re.fullmatch(r"-?0[xXoObB][0-9a-fA-F]+", text):
+        return "is not written in decimal digits", None
+    if re.fullmatch(r"-?0[0-9]+(\.[0-9]+)?", text):
+        return "has a leading zero (YAML 1.1 reads 017 as an octal number)", re.sub(r"^(-?)0+(?=[0-9])", r"\1", text)
+    if re.fullmatch(r"-?([0-9]+\.|\.[0-9]+)", text):
+        return "has no digit on one side of its decimal point", text + "0" if text.endswith(".") else text.replace(".", "0.")
+    return "is not a number", None
 
 
 def parse_number(value: Any) -> Decimal:
@@ -58,7 +89,7 @@ def parse_number(value: Any) -> Decimal:
     elif isinstance(value, float):
         number = Decimal(repr(value))
     elif isinstance(value, str):
-        text = value.strip().replace("_", "")
+        text = value.strip()
         if _CURRENCY_IN_TEXT.search(text) and not text.endswith("%"):
             raise fail(
                 "number",
@@ -69,13 +100,18 @@ def parse_number(value: Any) -> Decimal:
         if text.endswith("%"):
             raise fail("number", f"{value!r} is a percentage where a plain number is expected",
                        "write the number itself, e.g. 99.5 for a level of 99.5 percent")
-        if not _NUMBER.match(text):
-            raise fail("number", f"{value!r} is not a number", "write digits, e.g. 1250.50 or 1,250.50")
-        number = Decimal(text.replace(",", ""))
+        problem = number_text_problem(value)
+        if problem is not None:
+            words, meant = problem
+            raise fail("number", f"{value!r} {words}",
+                       f"write {meant}" if meant is not None else "write digits, e.g. 1250.50 or 1,250.50")
+        number = Decimal(value.replace(",", ""))
     else:
         raise fail("number", f"expected a number, found {type_name(value)}")
     if not number.is_finite():
         raise fail("number", "the number must be finite")
+    if number.is_zero() and number.is_signed():
+        raise fail("number", f"{value} is a negative zero", "write 0")
     return number
 
 
@@ -105,16 +141,19 @@ def parse_rate(value: Any) -> Decimal:
     silent error in incentive tables.
     """
     if isinstance(value, str) and value.strip().endswith("%"):
-        text = value.strip()[:-1].strip()
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise fail("rate", f"{value!r} is not a percentage", "write e.g. 25% or 0.25") from None
-        if not number.is_finite():
-            raise fail("rate", "the percentage must be finite")
-        share = number / HUNDRED
+        if value != value.strip():
+            raise fail("rate", f"{value!r} has spaces around it", f"write {value.strip()}")
+        text = value[:-1]
+        problem = number_text_problem(text) if "," not in text else ("is not a percentage", None)
+        if problem is not None:
+            words, meant = problem
+            raise fail("rate", f"{value!r} {words}", f"write {meant}%" if meant is not None else "write e.g. 25% or 0.25")
+        share = Decimal(text) / HUNDRED
     else:
         if isinstance(value, str):
+            problem = number_text_problem(value.replace(",", "")) if "," not in value else None
+            if problem is not None and problem[1] is not None:
+                raise fail("rate", f"{value!r} {problem[0]}", f"write {problem[1]}")
             try:
                 share = parse_number(value)
             except PydanticCustomError:
@@ -166,7 +205,7 @@ UNIT_SECONDS: Final[dict[str, Decimal]] = {
     "day": Decimal(86400),
     "week": Decimal(604800),
 }
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*$")
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)\s*$")
 
 
 def parse_duration(value: Any) -> Duration:
@@ -188,7 +227,7 @@ def parse_duration(value: Any) -> Duration:
     return Duration(Decimal(match.group(1)), unit)
 
 
-_PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
+_PERIOD = re.compile(r"^([0-9]{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
 
 
 def parse_period(value: Any) -> str:
@@ -197,8 +236,16 @@ def parse_period(value: Any) -> str:
         value = str(value)
     if hasattr(value, "year") and hasattr(value, "month"):  # a YAML date such as 2025-06-01
         raise fail("period", f"{value} is a date, not a period", "write the month as 2025-06 (quoted if needed)")
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}", value):
+        try:
+            parse_month(value)
+        except ValueError as exc:
+            raise fail("period", str(exc), f"write a month between {FIRST_YEAR}-01 and {LAST_YEAR}-12") from None
     if not isinstance(value, str) or not _PERIOD.match(value):
         raise fail("period", f"{value!r} is not a period", "write a month (2025-06), a quarter (2025-Q2) or a year (2025)")
+    if not FIRST_YEAR <= int(value[:4]) <= LAST_YEAR:
+        raise fail("period", f"{value}: the year {value[:4]} is outside the supported calendar ({FIRST_YEAR} to {LAST_YEAR})",
+                   f"write a period between {FIRST_YEAR} and {LAST_YEAR}")
     return value
 
 
@@ -233,7 +280,7 @@ Positive = Annotated[Decimal, BeforeValidator(parse_positive), _as_text,
                      WithJsonSchema({"anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string"}],
                                      "description": "A number greater than zero."})]
 _RATE_SCHEMA = {"anyOf": [{"type": "number", "minimum": 0, "maximum": 1},
-                          {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%$"}]}
+                          {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?%$"}]}
 Rate = Annotated[Decimal, BeforeValidator(parse_rate), _as_text,
                  WithJsonSchema({**_RATE_SCHEMA, "description": "A rate: a percentage ('25%') or a fraction (0.25)."})]
 Share = Annotated[Decimal, BeforeValidator(parse_share), _as_text,
@@ -244,9 +291,9 @@ DurationText = Annotated[Duration, BeforeValidator(parse_duration), PlainSeriali
 Period = Annotated[str, BeforeValidator(parse_period),
                    WithJsonSchema({"description": "A period: a month (2025-06), a quarter (2025-Q2) or a year (2025).",
                                    "anyOf": [{"type": "string", "pattern": _PERIOD.pattern},
-                                             {"type": "integer", "minimum": 1000, "maximum": 9999}]})]
+                                             {"type": "integer", "minimum": FIRST_YEAR, "maximum": LAST_YEAR}]})]
 Month = Annotated[str, BeforeValidator(parse_month_label),
-                  WithJsonSchema({"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$",
+                  WithJsonSchema({"type": "string", "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])$",
                                   "description": "A month, e.g. 2025-01."})]
 
 

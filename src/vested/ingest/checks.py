@@ -16,7 +16,9 @@ import duckdb
 
 from vested.core.diagnostics import Severity
 from vested.core.model import Agreement
+from vested.core.periods import FIRST_YEAR, LAST_YEAR
 from vested.ingest.datasets import REPORTED
+from vested.ingest.read import csv_lines, jsonl_lines
 from vested.ingest.report import IngestProblem, first_line
 from vested.ingest.run import FileColumn, IngestRun
 from vested.ingest.sql import FALSE_WORDS, STORAGE_TYPES, TRUE_WORDS, ident, lit, typed_sql
@@ -27,7 +29,11 @@ _INTEGER = r"[+-]?[0-9]+(\.0*)?"
 _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 _TIME = r"[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
 _OFFSET = r" ?([zZ]|[+-][0-9]{2}(:?[0-9]{2})?)"
+_REAL_OFFSET = r" ?([zZ]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)"
+"""UTC offsets run from -12:00 to +14:00; +25:00 is a typo that a parser would take as a day and an hour."""
 _MONTH = r"[0-9]{4}-(0[1-9]|1[0-2])"
+FIRST_INSTANT, END_INSTANT = f"{FIRST_YEAR}-01-01", f"{LAST_YEAR + 1}-01-01"
+"""Times and dates are from the supported calendar (``core.periods``): 1900-01-01 to the end of 2999, in UTC."""
 
 
 # --- structure: the file's columns against the dataset's ------------------------------------------------
@@ -40,13 +46,16 @@ def match_columns(run: IngestRun) -> list[IngestProblem]:
     line = 1 if run.source.format == "csv" else None
     problems = []
     missing = [c for c in run.dataset.columns if c.name not in positions]
+    first_lines = jsonl_lines(run.source.path, set(run.first_rows.values())) if run.first_rows else {}
     for i, name in enumerate(run.header):
         if name not in declared:
             close = get_close_matches(name, [c.name for c in missing], n=1, cutoff=0.6)
             hint = (f"did you mean {close[0]!r}?" if close else
                     f"declare it in dataset {run.dataset.id!r} or remove it from the file (columns: {', '.join(declared)})")
-            problems.append(run.problem("unknown-column", f"not a column of dataset {run.dataset.id!r}",
-                                        hint, line=line, column=name, position=i + 1))
+            row = run.first_rows.get(name)  # JSON Lines: the first object with the key
+            message = f"not a column of dataset {run.dataset.id!r}" + (" (the first object with this key)" if row else "")
+            problems.append(run.problem("unknown-column", message, hint, row=row, line=first_lines.get(row, line) if row else line,
+                                        column=name, position=i + 1))
     for index, spec in enumerate(run.dataset.columns):
         position = positions.get(spec.name)
         required = spec.required or spec.name == run.dataset.time or spec.name in run.dataset.key
@@ -68,9 +77,11 @@ def match_columns(run: IngestRun) -> list[IngestProblem]:
 def check_values(run: IngestRun) -> list[IngestProblem]:
     """Fill the table ``problems``; the problems that are not about one row (earlier batches unreadable)."""
     run.con.execute("CREATE TEMP TABLE problems (row BIGINT, col INTEGER, code VARCHAR, value VARCHAR, detail VARCHAR)")
+    notes = []
     for col in run.columns:
         if col.name is None:
             continue
+        notes += normalised(run, col)
         cases = column_checks(col, run.source.format)
         if run.dataset is REPORTED:
             cases += reported_checks(col, run.agreement, run.columns)
@@ -80,7 +91,50 @@ def check_values(run: IngestRun) -> list[IngestProblem]:
         detail = "CASE " + " ".join(f"WHEN {cond} THEN {d}" for _, cond, d in cases) + " END"
         run.con.execute(f"INSERT INTO problems SELECT __row, {col.index}, code, {col.name}, detail FROM "
                         f"(SELECT __row, {col.name}, {code} AS code, {detail} AS detail FROM raw) WHERE code IS NOT NULL")
-    return check_keys(run) if run.dataset.key else []
+    check_rules(run)
+    return notes + (check_keys(run) if run.dataset.key else [])
+
+
+def check_rules(run: IngestRun) -> None:
+    """The dataset's row rules, on the typed values; a row where either side is empty (or invalid) passes."""
+    by_name = {c.spec.name: c for c in run.columns}
+    for i, rule in enumerate(run.dataset.row_rules()):
+        left = by_name.get(rule.left)
+        right = by_name.get(str(rule.right)) if rule.right_is_column else None
+        if left is None or left.name is None or (rule.right_is_column and (right is None or right.name is None)):
+            continue  # a column missing from the file is reported as such
+        operator = "<>" if rule.operator == "!=" else rule.operator
+        if right is not None:
+            other, shown = right.typed(), f"COALESCE({right.name}, '')"
+        else:
+            value = rule.right
+            constant = ("true" if value else "false") if isinstance(value, bool) else (
+                f"{value:f}" if not isinstance(value, str) else lit(value))
+            other, shown = f"CAST({constant} AS {STORAGE_TYPES[left.spec.type]})", "''"
+        run.con.execute(f"INSERT INTO problems SELECT __row, {left.index}, 'rule', {left.name}, {lit(str(i))} || chr(31) || {shown} "
+                        f"FROM raw WHERE NOT ({left.typed()} {operator} {other})")
+
+
+def normalised(run: IngestRun, col: FileColumn) -> list[IngestProblem]:
+    """A warning when values of a typed column are read after removing spaces around them or a leading '+'.
+
+    ``" 42 "`` and ``+42`` are what exports of spreadsheets and databases write; the value is clear, so
+    it is ingested, and the report says so once per column (text columns are stored exactly as written).
+    """
+    if col.spec.type == "string" or col.name is None:
+        return []
+    v = col.name
+    changed = f"({v} <> trim({v}) OR (starts_with(trim({v}), '+') AND {lit(col.spec.type)} IN ('integer', 'number')))"
+    found = run.con.execute(f"SELECT count(*), min(__row), arg_min({v}, __row) FROM raw WHERE {changed}").fetchone()
+    if not found or not found[0]:
+        return []
+    count, row, value = found
+    lines = {"csv": csv_lines, "jsonl": jsonl_lines}.get(run.source.format)
+    line = lines(run.source.path, {row}).get(row) if lines else None
+    return [run.problem("normalised", f"{count} value{'s' * (count != 1)} had spaces around {'them' if count != 1 else 'it'} "
+                        f"or a leading '+', removed when read (the first: {value!r})",
+                        "nothing to do; write the values plainly to silence this",
+                        row=row, line=line, column=col.spec.name, position=col.position, severity=Severity.WARNING)]
 
 
 def check_keys(run: IngestRun) -> list[IngestProblem]:
@@ -127,6 +181,7 @@ def column_checks(col: FileColumn, fmt: str) -> list[tuple[str, str, str]]:
     checks: list[tuple[str, str, str]] = []
     if fmt == "jsonl":
         checks.append(("nested-value", f"n{v[1:]}", "NULL"))
+    checks.append(("nul", f"contains({v}, chr(0))", "NULL"))
     if col.required:
         checks.append(("required", empty, "NULL"))
     present = f"NOT {empty} AND "
@@ -142,11 +197,19 @@ def column_checks(col: FileColumn, fmt: str) -> list[tuple[str, str, str]]:
         checks.append(("boolean", present + f"lower({t}) NOT IN ({words})", "NULL"))
     elif kind == "date":
         checks.append(("date", present + f"(NOT regexp_full_match({t}, {lit(_DATE)}) OR TRY_CAST({t} AS DATE) IS NULL)", "NULL"))
+        checks.append(("time-range", present + f"NOT {typed_sql(spec, v)} BETWEEN DATE {lit(FIRST_INSTANT)} "
+                       f"AND DATE {lit(END_INSTANT)} - 1", "NULL"))
     elif kind == "timestamp":
         with_offset = f"regexp_full_match({t}, {lit(_DATE + _TIME + _OFFSET)})"
         naive = f"regexp_full_match({t}, {lit(_DATE + '(' + _TIME + ')?')}) AND TRY_CAST({t} AS TIMESTAMP) IS NOT NULL"
         checks.append(("naive-timestamp", present + f"NOT {with_offset} AND {naive}", "NULL"))
+        checks.append(("utc-offset", present + f"{with_offset} AND NOT regexp_full_match({t}, {lit(_DATE + _TIME + _REAL_OFFSET)})",
+                       "NULL"))
         checks.append(("timestamp", present + f"(NOT {with_offset} OR {typed_sql(spec, v)} IS NULL)", "NULL"))
+        # the year as written and the UTC instant: 0000-01-01 and 2999-12-31T23:00-12:00 are both outside
+        checks.append(("time-range", present + f"(NOT substr({t}, 1, 4) BETWEEN {lit(str(FIRST_YEAR))} AND {lit(str(LAST_YEAR))} "
+                       f"OR {typed_sql(spec, v)} < TIMESTAMPTZ {lit(FIRST_INSTANT + ' 00:00:00+00')} "
+                       f"OR {typed_sql(spec, v)} >= TIMESTAMPTZ {lit(END_INSTANT + ' 00:00:00+00')})", "NULL"))
     if spec.allowed:
         checks.append(("allowed", present + f"{v} NOT IN ({', '.join(lit(a) for a in spec.allowed)})", "NULL"))
     if spec.minimum is not None:
@@ -181,7 +244,9 @@ def reported_checks(col: FileColumn, agreement: Agreement, columns: Sequence[Fil
     present = f"NOT ({v} IS NULL OR trim({v}) = '') AND "
     name = col.spec.name
     if name == "period":
-        return [("period", present + f"NOT regexp_full_match(trim({v}), {lit(_MONTH)})", "NULL")]
+        return [("period", present + f"NOT regexp_full_match(trim({v}), {lit(_MONTH)})", "NULL"),
+                ("time-range", present + f"NOT substr(trim({v}), 1, 4) BETWEEN {lit(str(FIRST_YEAR))} AND {lit(str(LAST_YEAR))}",
+                 "NULL")]
     if name == "metric":
         known = ", ".join(lit(m.id) for m in agreement.metrics if m not in reported) or "NULL"
         # With no reported metrics every metric is unknown: `x NOT IN (NULL)` would match nothing.

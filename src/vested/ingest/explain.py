@@ -10,6 +10,7 @@ from difflib import get_close_matches
 from pathlib import Path
 
 from vested.core.facts import did_you_mean
+from vested.core.periods import FIRST_YEAR, LAST_YEAR
 from vested.ingest.read import source_lines
 from vested.ingest.report import PROBLEM_LIMIT, IngestProblem
 from vested.ingest.run import FileColumn, IngestRun
@@ -61,6 +62,22 @@ def explain(code: str, col: FileColumn, value: str | None, detail: str | None, r
                 f"write the offset, e.g. {example}Z (UTC) or {example}+02:00; periods are cut in {tz} time")
     if code == "timestamp":
         return f"{shown} is not a timestamp", "write ISO 8601 with a UTC offset, e.g. 2025-06-01T08:00:00Z"
+    if code == "utc-offset":
+        return (f"{shown} has a UTC offset that no place has", "UTC offsets run from -12:00 to +14:00; "
+                "write e.g. 2025-06-01T08:00:00+02:00")
+    if code == "time-range":
+        what = "month" if spec.name == "period" and run.dataset.id == "reported" else spec.type
+        return (f"{shown} is outside the supported calendar: a {what} from {FIRST_YEAR} to {LAST_YEAR}"
+                + (" (in UTC)" if spec.type == "timestamp" else ""), "check the year")
+    if code == "rule":
+        index, other = (detail or "0\x1f").split("\x1f", 1)
+        rule = run.dataset.row_rules()[int(index)]
+        values = f"{spec.name} {shown}" + (f" and {rule.right} {other!r}" if rule.right_is_column else "")
+        return (f"{values} break the rule `{rule}`" if rule.right_is_column else f"{values} breaks the rule `{rule}`",
+                f"correct the row, or the rule in dataset {run.dataset.id!r}")
+    if code == "nul":
+        return (f"{shown} contains a NUL character (U+0000)", "remove it: many programs cut the text there, so the value "
+                "would not read the same everywhere")
     if code == "allowed":
         close = get_close_matches(value or "", list(spec.allowed), n=1, cutoff=0.6)
         listed = f"allowed: {', '.join(spec.allowed)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 from contextlib import nullcontext
 from datetime import datetime
@@ -89,6 +90,48 @@ def ingest_source(agreement: Agreement, project: BatchStore, dataset: Dataset, s
     if quarantine is not None and quarantine.exists() and quarantine.resolve() == source.path.resolve():
         return refusal(dataset.id, source.label, source.format, "quarantine", "the quarantine file is the file being ingested",
                        "name another file for the bad rows")
+    unusable = unusable_places(project, quarantine)
+    if unusable is not None:
+        return refusal(dataset.id, source.label, source.format, *unusable)
+    try:
+        return locked_ingest(agreement, project, dataset, source, who=who, now=now, quarantine=quarantine)
+    except (OSError, duckdb.IOException) as exc:  # a full disk, a folder that became read-only: nothing is left behind
+        where = getattr(exc, "filename", None)
+        reason = (exc.strerror if isinstance(exc, OSError) and exc.strerror else
+                  "No space left on device" if "No space left on device" in str(exc) else first_line(exc))
+        return refusal(dataset.id, source.label, source.format, "write-error",
+                       f"cannot write the batch{f' ({where})' if where else ''}: {reason}; nothing was ingested",
+                       "free disk space or fix the folder's permissions, then ingest again")
+
+
+def unusable_places(project: BatchStore, quarantine: Path | None) -> tuple[str, str, str] | None:
+    """(code, message, hint) when the project folder or the quarantine file cannot be where they are asked to be."""
+    for folder in (project.root, *project.root.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                return ("project", f"the project folder {str(project.root)!r} is inside a file, or is one ({str(folder)!r})",
+                        "give --project a folder (it is created if missing)")
+            if not os.access(folder, os.W_OK | os.X_OK):
+                return ("project", f"cannot write in {str(folder)!r} (it is read-only, or you may not write there), so the project folder "
+                        f"{str(project.root)!r} cannot be written", "ingest into a folder you can write, with --project")
+            break
+    if quarantine is not None:
+        if quarantine.is_dir():
+            return ("quarantine", f"the quarantine path {str(quarantine)!r} is a folder", "give a file name, e.g. rejected.csv")
+        for folder in quarantine.parents:
+            if folder.exists():
+                if not folder.is_dir():
+                    return ("quarantine", f"the quarantine path {str(quarantine)!r} is inside a file ({str(folder)!r})",
+                            "give a file in a folder")
+                if not os.access(folder, os.W_OK | os.X_OK):
+                    return ("quarantine", f"cannot write the quarantine file in {str(folder)!r} (it is read-only, "
+                            "or you may not write there)", "give a file in a folder you can write")
+                break
+    return None
+
+
+def locked_ingest(agreement: Agreement, project: BatchStore, dataset: Dataset, source: Source, *, who: str, now: datetime,
+                  quarantine: Path | None) -> IngestReport:
     batch_id = batch_id_for(dataset.id, source.sha256)
     with project.lock(dataset.id):
         project.remove_temporaries(dataset.id)

@@ -56,6 +56,8 @@ class IngestRun:
     source: Source
     con: duckdb.DuckDBPyConnection
     header: list[str] = field(default_factory=list)
+    first_rows: dict[str, int] = field(default_factory=dict)
+    """JSON Lines: the first row in which each key appears (a key may be missing from other rows)."""
     columns: list[FileColumn] = field(default_factory=list)
     batch_files: dict[str, Any] = field(default_factory=dict)
     """The earlier batches of the dataset, by the resolved path of their data file."""

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from vested.adapters.csvsafe import neutralise_row
 from vested.ingest.explain import explain
 from vested.ingest.run import IngestRun
 from vested.ingest.sql import ident, lit
@@ -25,6 +26,7 @@ def staged_quarantine(run: IngestRun, path: Path) -> AbstractContextManager[None
 
     Written now, next to ``path``, and moved into place when the ``with`` block succeeds: the
     quarantine file appears only together with the batch of the good rows (never when writing it failed).
+    A value a spreadsheet would run as a formula is written with a leading ``'`` (``vested.adapters.csvsafe``).
     """
     present = [c for c in run.columns if c.name is not None]
     error_name = "error" if all(c.spec.name != "error" for c in present) else "ingest_error"
@@ -36,14 +38,15 @@ def staged_quarantine(run: IngestRun, path: Path) -> AbstractContextManager[None
 
     def write(tmp: Path) -> None:
         with tmp.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
+            # RFC 4180 line ends: with "\n" alone, csv would not quote a value holding a lone "\r", and the row would split
+            writer = csv.writer(handle, lineterminator="\r\n")
             writer.writerow([*(c.spec.name for c in present), error_name])
             for batch in iter(lambda: cursor.fetchmany(10_000), []):
                 for row, *rest in batch:
                     values, (cols, codes, found, details) = rest[:len(present)], rest[len(present):]
                     errors = [f"{run.columns[i].spec.name}: {explain(code, run.columns[i], v, d, run)[0]}"
                               for i, code, v, d in zip(cols, codes, found, details, strict=True)]
-                    writer.writerow([*values, f"row {row}: " + "; ".join(errors)])
+                    writer.writerow(neutralise_row([*values, f"row {row}: " + "; ".join(errors)]))
 
     return staged_file(path, write)
 
@@ -74,7 +77,11 @@ def write_batch(run: IngestRun, batch_id: str, who: str, now: datetime, rows: in
         "columns": {c.spec.name: c.spec.type for c in run.columns},
         "time_range": [time_text(first), time_text(last)],
     }
-    run.project.commit_batch(run.dataset.id, batch_id, data_file, manifest)
+    try:
+        run.project.commit_batch(run.dataset.id, batch_id, data_file, manifest)
+    except BaseException:
+        data_file.unlink(missing_ok=True)  # a data file without its manifest is invisible; do not leave it behind
+        raise
     return manifest
 
 

@@ -48,6 +48,11 @@ class Batch:
 class BatchStore(Protocol):
     """Ingested batches: read by measurement and settlement, written by ingest (one writer per dataset)."""
 
+    @property
+    def root(self) -> Path:
+        """The project folder the batches are written under."""
+        ...
+
     def batches(self, dataset: str) -> list[Batch]:
         """The visible (completely written) batches of a dataset, oldest first."""
         ...
@@ -102,8 +107,4 @@ class StatementStore(Protocol):
 
 
 class ProjectStore(BatchStore, StatementStore, Protocol):
-    """Both interfaces, as a workspace holds them: where its batches and statements are (``root``: its folder)."""
-
-    @property
-    def root(self) -> Path:
-        ...
+    """Both interfaces, as a workspace holds them."""

@@ -195,9 +195,15 @@ class Project:
                     fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     def remove_temporaries(self, dataset: str) -> list[Path]:
-        """Delete what killed ingests left behind. Call it while holding :meth:`lock` (no writer is running)."""
+        """Delete what killed ingests left behind: temporary files, and data files whose manifest was never written.
+
+        Call it while holding :meth:`lock`: then no ingest of the dataset is running, so none of these
+        files is another process's work in flight.
+        """
         folder = self.batches_dir / dataset
-        removed = [p for p in folder.iterdir() if is_temporary(p)] if folder.is_dir() else []
+        found = list(folder.iterdir()) if folder.is_dir() else []
+        removed = [p for p in found if is_temporary(p) or
+                   (p.suffix == ".parquet" and not p.name.startswith(".") and not p.with_suffix(".json").is_file())]
         for path in removed:
             path.unlink(missing_ok=True)
         return removed
