@@ -34,16 +34,25 @@ def _param_line(param: TyperArgument | TyperOption) -> str:
 def cli_reference() -> str:
     """Markdown for every command: what it does, its arguments and options."""
     group = typer.main.get_command(app)
-    commands = getattr(group, "commands", {})
     lines = [HEADER]
-    for name in sorted(commands):
-        command = commands[name]
-        lines.append(f"## vested {name}\n")
+    for name, command in sorted(_commands(group, "vested")):
+        lines.append(f"## {name}\n")
         lines.append((command.help or "").strip() + "\n")
         params = [p for p in command.params if p.name != "help" and isinstance(p, TyperArgument | TyperOption)]
         if params:
             lines.append("\n".join(_param_line(p) for p in params) + "\n")
     return "\n".join(lines)
+
+
+def _commands(group: object, prefix: str) -> list[tuple[str, typer.core.TyperCommand]]:
+    """Every command under ``group``, a sub-group's commands named with the group (``vested user add``)."""
+    found = []
+    for name, command in getattr(group, "commands", {}).items():
+        if getattr(command, "commands", None):
+            found.extend(_commands(command, f"{prefix} {name}"))
+        else:
+            found.append((f"{prefix} {name}", command))
+    return found
 
 
 def main(argv: list[str]) -> int:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 from vested.core.diagnostics import Diagnostic, Severity, error
 from vested.core.measured import MetricTable
 from vested.core.model import Agreement
-from vested.core.periods import add_months, months_between, parse_month
+from vested.core.periods import add_months, months_between, parse_month, parse_month_argument
 from vested.core.scorecard import TREND_PERIODS, Scorecard, build_scorecard
 from vested.core.settlement import SettleResult, month_values
 from vested.services.agreements import AgreementRef, load_for_run
@@ -88,18 +88,19 @@ def measuring(run: Callable[[], T]) -> tuple[T | None, tuple[Diagnostic, ...]]:
 
 
 def month_range(period: str | None, first: str | None, last: str | None) -> tuple[list[str], Diagnostic | None]:
-    """The months a command covers: --period P, or --from A --to B (both included)."""
-    try:
-        if period:
-            parse_month(period)
-            return [period], None
-        if first and last:
-            months = months_between(first, last)
-            if not months:
-                return [], error("period", f"--to {last} is before --from {first}", "swap them", (), "command")
-            return months, None
-    except ValueError as exc:
-        return [], error("period", str(exc), "write months as YYYY-MM, e.g. 2025-06", (), "command")
+    """The months a command covers: --period P, or --from A --to B (both included); a wrong one names its option."""
+    if period:
+        month, problem = parse_month_argument(period, "--period")
+        return ([month] if month else []), problem
+    if first and last:
+        start, problem = parse_month_argument(first, "--from")
+        end, other = parse_month_argument(last, "--to")
+        if problem or other or start is None or end is None:
+            return [], problem or other
+        months = months_between(start, end)
+        if not months:
+            return [], error("period", f"--to {last} is before --from {first}", "swap them", (), "command")
+        return months, None
     return [], error("period", "say which months: --period YYYY-MM, or --from YYYY-MM --to YYYY-MM", "", (), "command")
 
 
