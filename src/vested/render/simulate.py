@@ -16,6 +16,7 @@ from rich.text import Text
 
 from vested.core.economics import show_money
 from vested.core.money import percent
+from vested.render.fit import fitted, money_column, text_column
 from vested.render.serialize import to_jsonable
 from vested.simulate.run import PartyRisk, Simulation, Summary
 from vested.simulate.tune import Candidate, TuneResult
@@ -32,13 +33,14 @@ def simulate_table(s: Simulation) -> Group:
     title = (f"{s.agreement_title} on scenario {s.scenario_id} ({s.currency}): {s.runs:,} runs, seed {s.seed}, "
              f"{s.periods[0]} to {s.periods[-1]}")
     table = Table(title=title)
-    for column in ("", "mean", "P5", "P50", "P95", "expected shortfall", "P(beats the status quo)"):
-        table.add_column(column, justify="left" if not column else "right")
+    text_column(table, "")
+    for column in ("mean", "P5", "P50", "P95", "expected shortfall", "P(beats the status quo)"):
+        money_column(table, column)
     for risk in (s.customer, s.supplier):
         _party_rows(table, risk)
     table.add_row(Text("value created (both gains)", style="bold"), *_summary_cells(s.joint_gain),
                   Text(f"both: {share(s.p_both)}", style="bold"))
-    parts: list[Any] = [table]
+    parts: list[Any] = [fitted(table)]
     text = Text()
     text.append(f"Both beat the status quo in {share(s.p_both)} of runs; the customer in {share(s.customer.p_beats)}, "
                 f"the supplier in {share(s.supplier.p_beats)}.\n", style="bold")
@@ -47,21 +49,21 @@ def simulate_table(s: Simulation) -> Group:
     if s.limits:
         limits = Table(title="How often each limit binds (share of run-months)")
         for column in ("agreement", "limit", "run-months", "share"):
-            limits.add_column(column, justify="right" if column in ("run-months", "share") else "left")
+            (money_column if column in ("run-months", "share") else text_column)(limits, column)
         for limit in s.limits:
             limits.add_row(limit.agreement_id + (" (status quo)" if limit.status_quo else ""), limit.limit,
                            f"{limit.run_months:,}", share(limit.share))
-        parts.append(limits)
+        parts.append(fitted(limits))
     drivers = Table(title="Uncertain drivers")
-    drivers.add_column("driver")
-    drivers.add_column("distribution")
+    text_column(drivers, "driver")
+    text_column(drivers, "distribution")
     for note in s.uncertain:
         drivers.add_row(note.driver, note.note)
     for correlation in s.correlations:
         drivers.add_row("correlation", correlation)
     for note in s.clipped:
         drivers.add_row(note.driver, f"{note.note}: clipped in {share(note.share)} of run-months")
-    parts.append(drivers)
+    parts.append(fitted(drivers))
     notes = Text(style="dim")
     notes.append("Customer figures are the NPV of all its costs (negative: higher is better); supplier figures the NPV "
                  "of its margin. Gain: the agreement's NPV minus the status quo's on the same draws.\n")
@@ -95,14 +97,15 @@ def tune_table(r: TuneResult) -> Group:
                        f"candidate, seed {r.seed}; each party must beat the status quo in at least "
                        f"{percent(r.threshold)} of runs")
     for column in ("parameter", "term.field", "as written", "range", "values"):
-        parameters.add_column(column, justify="right" if column == "values" else "left")
+        (money_column if column == "values" else text_column)(parameters, column)
     for p in r.parameters:
         parameters.add_row(p.title, f"{p.term}.{p.field}", p.written, f"{p.low} to {p.high}", str(p.values))
     titles = [p.title for p in r.parameters]
     table = Table(title="Best terms against the terms as written (means over the runs)")
-    for column in ("", *titles, "levers", "expected joint NPV", "customer gain", "supplier gain", "P(customer)",
+    text_column(table, "")
+    for column in (*titles, "levers", "expected joint NPV", "customer gain", "supplier gain", "P(customer)",
                    "P(supplier)", "P(both)"):
-        table.add_column(column, justify="left" if column in ("", "levers") else "right")
+        (text_column if column == "levers" else money_column)(table, column)
     rows = [("as written", r.as_written)]
     if r.best is not None:
         rows.append(("best", r.best))
@@ -113,7 +116,7 @@ def tune_table(r: TuneResult) -> Group:
     frontier = Table(title="Pareto frontier: no other candidate gives both parties more")
     for column in (*titles, "levers", "expected joint NPV", "customer gain", "supplier gain", "P(customer)", "P(supplier)",
                    "P(both)"):
-        frontier.add_column(column, justify="left" if column == "levers" else "right")
+        (text_column if column == "levers" else money_column)(frontier, column)
     for candidate in _spread(r.frontier, r.best):
         style = "bold" if candidate == r.best else ("" if candidate.feasible else "dim")
         frontier.add_row(*_candidate_cells(candidate), style=style)
@@ -133,7 +136,7 @@ def tune_table(r: TuneResult) -> Group:
                 style="dim")
     text.append(f"Levers: {r.lever_choice}. Status quo: {r.status_quo}. Feasible rows in the frontier are bold or plain, "
                 f"infeasible dim. NPV: {r.npv_convention}. Engine: {r.engine}.", style="dim")
-    return Group(parameters, table, frontier, text)
+    return Group(fitted(parameters), fitted(table), fitted(frontier, keys=len(titles)), text)
 
 
 FRONTIER_ROWS = 15
