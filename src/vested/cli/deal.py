@@ -13,6 +13,7 @@ import typer
 
 from vested.cli import JsonOption, console, workspace
 from vested.cli.export import CsvOption, XlsxOption, finish_tables
+from vested.cli.progress import progress_bar
 from vested.services.result import Result
 
 T = TypeVar("T")
@@ -123,7 +124,8 @@ def simulate(
     from vested.services.charts import write_simulate_charts
     from vested.services.risk import simulate as simulate_deal
 
-    result = simulate_deal(workspace(project), agreement, scenario, runs, seed, levers, status_quo)
+    with progress_bar(as_json, f"simulating {runs:,} runs"):  # one step: the bar shows it is working
+        result = simulate_deal(workspace(project), agreement, scenario, runs, seed, levers, status_quo)
     write_charts(result, charts, write_simulate_charts, as_json)
     finish_tables(result, as_json, simulate_json, lambda simulation: console.print(simulate_table(simulation)),
                   simulate_sheets, csv, xlsx)
@@ -137,6 +139,9 @@ def tune(
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same search.")] = 1,
     levers: LeversOption = "best",
     status_quo: Annotated[Path | None, typer.Option("--status-quo", help="The status quo agreement, with no levers.")] = None,
+    min_share: Annotated[str | None, typer.Option("--min-share", metavar="SHARE", help="Each party must get at least "
+                                                  "this share of the value created, e.g. 40% (default: the scenario's "
+                                                  "tune.split, else any split).")] = None,
     charts: Annotated[Path | None, typer.Option("--charts", help="Write the Pareto frontier chart to this folder.")] = None,
     project: HistoryOption = None,
     csv: CsvOption = None,
@@ -152,7 +157,8 @@ def tune(
     from vested.services.charts import write_tune_charts
     from vested.services.risk import tune as tune_deal
 
-    result = tune_deal(workspace(project), agreement, scenario, runs, seed, levers, status_quo)
+    with progress_bar(as_json, "evaluating the terms as written") as tell:
+        result = tune_deal(workspace(project), agreement, scenario, runs, seed, levers, status_quo, min_share, tell)
     write_charts(result, charts, write_tune_charts, as_json)
     finish_tables(result, as_json, tune_json, lambda tuned: console.print(tune_table(tuned)),
                   tune_sheets, csv, xlsx)

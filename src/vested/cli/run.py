@@ -13,6 +13,7 @@ import typer
 
 from vested.cli import JsonOption, ProjectOption, console, emit_json, fail_with, workspace
 from vested.cli.export import CsvOption, XlsxOption, export_tables, finish_tables
+from vested.cli.progress import progress_bar
 from vested.render.diagnostics import format_diagnostics
 from vested.render.tables import Sheet
 from vested.services.result import result_json
@@ -158,9 +159,11 @@ def settle(
     def show(settled: SettledMonths) -> None:
         for s in settled.result.settlements:
             console.print(statement_table(statement_view(settled.agreement, s.statement)))
-            console.print(f"[dim]inputs {s.inputs_hash[:16]}…[/dim]")
+            console.print(f"[dim]inputs {s.inputs_hash}[/dim]")
 
     def tables(settled: SettledMonths) -> list[Sheet]:
         return statement_sheets([statement_view(settled.agreement, s.statement) for s in settled.result.settlements])
 
-    finish_tables(settle_months(workspace(project), agreement, months, replace=replace), as_json, body, show, tables, csv, xlsx)
+    with progress_bar(as_json) as tell:
+        result = settle_months(workspace(project), agreement, months, replace=replace, progress=tell)
+    finish_tables(result, as_json, body, show, tables, csv, xlsx)

@@ -105,7 +105,9 @@ def compare_table(c: Comparison) -> Group:
                       show_money(p.value_created), _split(p), Text(p.verdict, style="bold"))
     notes = Text()
     for p in c.positions:
-        notes.append(f"{p.outcome.agreement_title}: {p.verdict} — {p.reason}.\n")
+        split = ("" if p.customer_share is None else
+                 f" The value created ({show_money(p.value_created)}) splits {_split(p)} (customer/supplier).")
+        notes.append(f"{p.outcome.agreement_title}: {p.verdict} — {p.reason}.{split}\n")
     notes.append(f"Verdicts read {c.verdict_order}. NPV: {c.npv_convention}.", style="dim")
     return Group(fitted(table), notes)
 

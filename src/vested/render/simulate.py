@@ -8,6 +8,7 @@ The charts are in :mod:`vested.render.risk_charts` (altair is loaded only when c
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from rich.console import Group
@@ -95,7 +96,7 @@ def simulate_json(s: Simulation) -> dict[str, Any]:
 def tune_table(r: TuneResult) -> Group:
     parameters = Table(title=f"Tuning {r.agreement_id} on scenario {r.scenario_id} ({r.currency}): {r.runs:,} runs per "
                        f"candidate, seed {r.seed}; each party must beat the status quo in at least "
-                       f"{percent(r.threshold)} of runs")
+                       f"{percent(r.threshold)} of runs{split_target(r)}")
     for column in ("parameter", "term.field", "as written", "range", "values"):
         (money_column if column == "values" else text_column)(parameters, column)
     for p in r.parameters:
@@ -103,8 +104,8 @@ def tune_table(r: TuneResult) -> Group:
     titles = [p.title for p in r.parameters]
     table = Table(title="Best terms against the terms as written (means over the runs)")
     text_column(table, "")
-    for column in (*titles, "levers", "expected joint NPV", "customer gain", "supplier gain", "P(customer)",
-                   "P(supplier)", "P(both)"):
+    for column in (*titles, "levers", "expected joint NPV", "customer gain", "supplier gain", "split (customer/supplier)",
+                   "P(customer)", "P(supplier)", "P(both)"):
         (text_column if column == "levers" else money_column)(table, column)
     rows = [("as written", r.as_written)]
     if r.best is not None:
@@ -114,8 +115,8 @@ def tune_table(r: TuneResult) -> Group:
     for name, candidate in rows:
         table.add_row(Text(name, style="bold"), *_candidate_cells(candidate))
     frontier = Table(title="Pareto frontier: no other candidate gives both parties more")
-    for column in (*titles, "levers", "expected joint NPV", "customer gain", "supplier gain", "P(customer)", "P(supplier)",
-                   "P(both)"):
+    for column in (*titles, "levers", "expected joint NPV", "customer gain", "supplier gain", "split (customer/supplier)",
+                   "P(customer)", "P(supplier)", "P(both)"):
         (text_column if column == "levers" else money_column)(frontier, column)
     for candidate in _spread(r.frontier, r.best):
         style = "bold" if candidate == r.best else ("" if candidate.feasible else "dim")
@@ -123,9 +124,14 @@ def tune_table(r: TuneResult) -> Group:
     text = Text()
     if r.best is not None:
         text.append(f"Best: {settings_text(r, r.best)} — expected joint NPV {show_money(r.best.expected_joint)}, both beat the "
-                    f"status quo in {share(r.best.p_both)} of runs.\n", style="bold")
+                    f"status quo in {share(r.best.p_both)} of runs; the value created splits {split_text(r.best)} "
+                    "(customer/supplier).\n", style="bold")
     else:
-        text.append(f"No candidate lets each party beat the status quo in {percent(r.threshold)} of runs.\n", style="bold")
+        text.append(f"No candidate lets each party beat the status quo in {percent(r.threshold)} of runs"
+                    f"{split_target(r)}.\n", style="bold")
+    text.append("The customer pays what the supplier receives, so many terms create the same joint value and differ only "
+                "in how they split it: the split column is what the parties negotiate"
+                + (" (--min-share or tune.split sets the least share each must get).\n" if r.split is None else ".\n"))
     if len(r.frontier) > FRONTIER_ROWS:
         text.append(f"The frontier has {len(r.frontier):,} candidates; {FRONTIER_ROWS} are shown, evenly spread (all in "
                     "--json).\n")
@@ -160,9 +166,28 @@ def settings_text(r: TuneResult, c: Candidate) -> str:
 
 def _candidate_cells(c: Candidate) -> list[str]:
     if not c.valid:
-        return [*c.settings, c.reason, "", "", "", "", "", ""]
+        return [*c.settings, c.reason, "", "", "", "", "", "", ""]
     return [*c.settings, ", ".join(c.levers) or "none", show_money(c.expected_joint), show_money(c.customer_gain),
-            show_money(c.supplier_gain), share(c.p_customer), share(c.p_supplier), share(c.p_both)]
+            show_money(c.supplier_gain), split_text(c), share(c.p_customer), share(c.p_supplier), share(c.p_both)]
+
+
+def split_text(c: Candidate) -> str:
+    """How a candidate splits the value it creates: 56.7% / 43.3% (customer / supplier)."""
+    if c.customer_share is None or c.supplier_share is None:
+        return "no value created"
+    return f"{_one_place(c.customer_share)} / {_one_place(c.supplier_share)}"
+
+
+def _one_place(value: Decimal) -> str:
+    return percent(value.quantize(Decimal("0.001")))
+
+
+def split_target(r: TuneResult) -> str:
+    """The split the tuning asks for, as a clause ("" when it asks for none)."""
+    if r.split is None:
+        return ""
+    return (f", and get at least its share of the value created (customer {percent(r.split.customer)}, "
+            f"supplier {percent(r.split.supplier)})")
 
 
 def tune_json(r: TuneResult) -> dict[str, Any]:
