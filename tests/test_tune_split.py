@@ -74,3 +74,24 @@ def test_a_least_share_changes_which_terms_are_best(free_and_split: tuple[dict, 
 def test_a_bad_least_share_is_a_diagnostic(given: str, says: str) -> None:
     result = risk.tune(ws(), VESTED, SCENARIO, runs=RUNS, seed=1, min_share=given)
     assert result.value is None and says in result.diagnostics[0].message
+
+
+def test_the_candidates_sheet_holds_each_split_as_a_share(free_and_split: tuple[dict, dict]) -> None:
+    import io
+
+    import openpyxl
+
+    from vested.render.sheets import tune_sheets
+    from vested.render.xlsx import render_xlsx
+
+    tuned = risk.tune(ws(), VESTED, SCENARIO, runs=RUNS, seed=1, min_share="40%").value
+    assert tuned is not None
+    sheet = openpyxl.load_workbook(io.BytesIO(render_xlsx(tune_sheets(tuned))))["candidates"]
+    header = [c.value for c in sheet[1]]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 1 + len(tuned.candidates)  # the terms as written, then every candidate
+    share = header.index("customer share")
+    assert sheet.cell(row=2, column=share + 1).number_format.endswith("%")
+    for row, c in zip(rows[1:], tuned.candidates, strict=True):
+        if c.customer_share is not None:
+            assert abs(row[share] - float(c.customer_gain / (c.customer_gain + c.supplier_gain))) < 1e-9

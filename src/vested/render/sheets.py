@@ -91,11 +91,11 @@ def _net_cell(view: StatementView, owed: Decimal) -> Cell:
 # -- running ------------------------------------------------------------------------------------------
 
 def metric_sheets(agreement: Agreement, rows: Mapping[str, Mapping[str, Decimal]]) -> list[Sheet]:
-    """Each metric's value per month, one row per metric and month (a metric without a value left out)."""
-    units = {m.id: m.unit for m in agreement.metrics}
-    found = tuple((metric.id, _month(month), values[metric.id], units[metric.id])
+    """Each metric's value per month, one row per metric and month (a metric without a value left out): the
+    columns ``metric,period,value`` that ``vested measure --csv`` has always written."""
+    found = tuple((metric.id, _month(month), values[metric.id])
                   for metric in agreement.metrics for month, values in rows.items() if metric.id in values)
-    return [Sheet("metrics", ("metric", "period", "value", "unit"), found, {"period": "month", "value": "number"},
+    return [Sheet("metrics", ("metric", "period", "value"), found, {"period": "month", "value": "number"},
                   agreement.policy.currency, title=f"{agreement.title} — metrics")]
 
 
