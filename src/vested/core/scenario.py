@@ -27,7 +27,7 @@ from vested.core.money import HUNDRED, ONE
 from vested.core.records import RECORD
 from vested.core.scenario_values import Month, Setting, SignedRate, setting_value
 from vested.core.uncertainty import Correlation, Uncertainty
-from vested.core.values import Identifier, NonNegative, Number, Rate, Share, fail, period_range
+from vested.core.values import Identifier, NonNegative, Number, Rate, Share, fail, parse_share, period_range
 
 __all__ = [
     "DOCUMENT",
@@ -43,6 +43,7 @@ __all__ = [
     "Payment",
     "Scenario",
     "ScenarioPeriods",
+    "SplitTarget",
     "SupplierSide",
     "TuneParameter",
     "Tuning",
@@ -285,6 +286,43 @@ class TuneParameter:
         return tuple(f"{(low + i * step).normalize():f}{suffix}" for i in range(count))
 
 
+def parse_least_share(value: Any) -> Decimal:
+    """A least share, written "at least 40%" (or just 40%, or 0.4)."""
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, str) and text.lower().startswith("at least"):
+        text = text[len("at least"):].strip()
+    return parse_share(text)
+
+
+LeastShare = Annotated[Decimal, BeforeValidator(parse_least_share),
+                       WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": 1},
+                                                 {"type": "string", "pattern": r"^\s*(at least\s+)?\d+(\.\d+)?\s*%$"}],
+                                       "description": "A least share of the value created: 'at least 40%', '40%' or 0.4."})]
+
+
+@dataclass(frozen=True, kw_only=True, config=RECORD)
+class SplitTarget:
+    """How the value the terms create must be split: each party's least share of the joint gain."""
+
+    customer: LeastShare = Decimal(0)
+    """The customer's gain against the status quo must be at least this share of the joint gain (at least 40%)."""
+    supplier: LeastShare = Decimal(0)
+    """The supplier's gain must be at least this share of the joint gain."""
+
+    def __post_init__(self) -> None:
+        if self.customer + self.supplier > ONE:
+            raise fail("setting", f"the least shares add up to {(self.customer + self.supplier) * HUNDRED:f}%, more than "
+                       "the whole value created", "make them add up to 100% or less, e.g. customer: at least 40%, "
+                       "supplier: at least 40%")
+
+    def met(self, customer_gain: Decimal, supplier_gain: Decimal) -> bool:
+        """Whether gains split so: each party gets at least its share of a positive joint gain."""
+        joint = customer_gain + supplier_gain
+        if joint <= 0:
+            return self.customer == 0 and self.supplier == 0
+        return customer_gain >= self.customer * joint and supplier_gain >= self.supplier * joint
+
+
 @dataclass(frozen=True, kw_only=True, config=RECORD)
 class Tuning:
     """Which pricing parameters `vested tune` may change, and what the terms must achieve."""
@@ -297,6 +335,8 @@ class Tuning:
                         "searched whole, a larger one by seeded random search and local refinement.")
     search: Literal["auto", "grid", "random"] = "auto"
     """auto: the whole grid when it fits the budget, else random search and local refinement."""
+    split: SplitTarget | None = None
+    """How the value created must be split between the parties for a candidate to be feasible (none: any split)."""
 
 
 @dataclass(frozen=True, kw_only=True, config=RECORD)
