@@ -257,20 +257,23 @@ def validate_incentive_terms(agreement: Agreement) -> Iterator[Diagnostic]:
                             f"{show(term.target_price)} (target cost + target profit)",
                             "raise the ceiling to at least the target price", term_path(agreement, i, "ceiling_price"))
             if term.overrun_share.customer == 0:
-                yield error("pta-undefined", "the point of total assumption is undefined: the customer's share of an "
-                            "overrun is 0%, so the supplier bears every overrun from the first unit and the ceiling never binds",
-                            "give the customer a share of overruns (e.g. 70/30), or use a fixed_fee",
+                # Valid (the supplier simply bears every overrun), so a warning: the PTA has no value to report.
+                yield warning("pta-undefined", "the point of total assumption is undefined: the customer's share of an "
+                              "overrun is 0%, so the supplier bears every overrun from the first unit and the ceiling "
+                              "binds only above the target price",
+                              "nothing to fix if that is the deal; otherwise give the customer a share of overruns (e.g. 70/30)",
                             term_path(agreement, i, "overrun_share"))
         elif isinstance(term, CostPlusIncentiveFee):
             yield from _split(term.underrun_share, term_path(agreement, i, "underrun_share"), "underrun share")
             yield from _split(term.overrun_share, term_path(agreement, i, "overrun_share"), "overrun share")
-            if term.minimum_fee > term.maximum_fee:
-                yield error("fee-range", f"minimum fee {show(term.minimum_fee)} is above maximum fee {show(term.maximum_fee)}",
+            low, high = term.minimum_fee, term.maximum_fee
+            if low is not None and high is not None and low > high:
+                yield error("fee-range", f"minimum fee {show(low)} is above maximum fee {show(high)}",
                             "swap them", term_path(agreement, i, "minimum_fee"))
-            elif not term.minimum_fee <= term.target_fee <= term.maximum_fee:
-                yield error("fee-range", f"target fee {show(term.target_fee)} is outside [{show(term.minimum_fee)}, "
-                            f"{show(term.maximum_fee)}]", "the target fee lies between the minimum and maximum fee",
-                            term_path(agreement, i, "target_fee"))
+            elif (low is not None and term.target_fee < low) or (high is not None and term.target_fee > high):
+                shown = f"[{show(low) if low is not None else '−∞'}, {show(high) if high is not None else '∞'}]"
+                yield error("fee-range", f"target fee {show(term.target_fee)} is outside {shown}",
+                            "the target fee lies between the minimum and maximum fee", term_path(agreement, i, "target_fee"))
 
 
 def validate_weights_in_terms(agreement: Agreement) -> Iterator[Diagnostic]:

@@ -142,9 +142,11 @@ def compile_fixed_price_incentive(term: FixedPriceIncentive, setup: Setup) -> Te
 def compile_cost_plus_incentive_fee(term: CostPlusIncentiveFee, setup: Setup) -> TermCode:
     metric, lines = term.actual_cost, setup.lines
     target, fee_at_target = float(term.target_cost), float(term.target_fee)
-    minimum, maximum = float(term.minimum_fee), float(term.maximum_fee)
+    # A fee without a floor or a ceiling is clamped at ±inf: the clamp then never binds.
+    minimum = float(term.minimum_fee) if term.minimum_fee is not None else -np.inf
+    maximum = float(term.maximum_fee) if term.maximum_fee is not None else np.inf
     under, over = float(term.underrun_share.supplier), float(term.overrun_share.supplier)
-    near = tolerance(max(abs(term.minimum_fee), abs(term.maximum_fee)))
+    near = tolerance(max(abs(term.minimum_fee or ZERO), abs(term.maximum_fee or ZERO)))
 
     def step(values: Values, priced: Priced, state: Any) -> tuple[Num, dict[str, Any], None]:
         cost = values[metric]
