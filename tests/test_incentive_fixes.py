@@ -73,3 +73,12 @@ def test_cpif_without_minimum_and_maximum_fee_is_unclamped():
 def test_cpif_with_only_a_minimum_fee_still_checks_the_target_fee():
     loaded = load_agreement_text(HEAD + CPIF + "    minimum_fee: 40000\n", "a.yaml", lint=False)
     assert [d.code for d in loaded.diagnostics if d.is_error] == ["fee-range"]
+
+
+def test_a_comma_in_unquoted_flow_text_hints_to_quote_it():
+    text = HEAD.replace("metrics:", "workload:\n  - {what: Keep vans (a, b), owner: seller}\nmetrics:") + "  - {id: fee, type: fixed_fee, amount: 1}\n"
+    loaded = load_agreement_text(text, "a.yaml", lint=False)
+    [problem] = [d for d in loaded.diagnostics if d.code == "unknown-key"]
+    assert "'b)'" in problem.message
+    assert "quotes" in problem.hint and '"..., b)"' in problem.hint
+    assert problem.location is not None and problem.location.line == 8
