@@ -76,7 +76,8 @@ def test_cpif_with_only_a_minimum_fee_still_checks_the_target_fee():
 
 
 def test_a_comma_in_unquoted_flow_text_hints_to_quote_it():
-    text = HEAD.replace("metrics:", "workload:\n  - {what: Keep vans (a, b), owner: seller}\nmetrics:") + "  - {id: fee, type: fixed_fee, amount: 1}\n"
+    workload = "workload:\n  - {what: Keep vans (a, b), owner: seller}\nmetrics:"
+    text = HEAD.replace("metrics:", workload) + "  - {id: fee, type: fixed_fee, amount: 1}\n"
     loaded = load_agreement_text(text, "a.yaml", lint=False)
     [problem] = [d for d in loaded.diagnostics if d.code == "unknown-key"]
     assert "'b)'" in problem.message

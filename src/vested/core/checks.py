@@ -15,8 +15,11 @@ from typing import Any
 
 from vested.core.bands import Bounds, band_problems
 from vested.core.checks_data import validate_datasets, validate_measures
+from vested.core.checks_formula import FORMULA_VALIDATIONS
+from vested.core.derived import formulas_in, reference_offset
 from vested.core.diagnostics import Diagnostic, Path, error, warning
 from vested.core.facts import MAX_DIGITS, did_you_mean
+from vested.core.formula import names_in
 from vested.core.model import Agreement
 from vested.core.money import ONE, ZERO, percent, show
 from vested.core.pricing import term_order
@@ -152,10 +155,15 @@ def validate_term_cycles(agreement: Agreement) -> Iterator[Diagnostic]:
     index = {t.id: i for i, t in enumerate(agreement.pricing)}
     for cycle in cycles:
         first, second = cycle[0], cycle[1]
-        where = next((ref.path for ref in agreement.pricing[index[first]].references()
-                      if ref.kind == "term" and ref.id == second), ())
+        term = agreement.pricing[index[first]]
+        where = next((ref.path for ref in term.references() if ref.kind == "term" and ref.id == second), None)
+        offset = None
+        if where is None:  # the amount is read in one of the term's formulas
+            where, offset = next(((path, reference_offset(f.node, second)) for f, path in formulas_in(term)
+                                  if second in (n.name for n in names_in(f.node))), ((), None))
         yield error("cycle", f"terms read each other's amounts in a cycle: {' → '.join(cycle)}",
-                    "one of them must use a fixed amount or a metric instead", term_path(agreement, index[first], *where))
+                    "one of them must use a fixed amount or a metric instead", term_path(agreement, index[first], *where),
+                    offset=offset)
 
 
 def validate_outcome_weights(agreement: Agreement) -> Iterator[Diagnostic]:
@@ -320,6 +328,7 @@ VALIDATIONS: tuple[Validation, ...] = (
     validate_term_details,
     validate_datasets,
     validate_measures,
+    *FORMULA_VALIDATIONS,
 )
 """Every validation, in the order they run."""
 

@@ -184,6 +184,10 @@ def describe_error(err: Any, path: Path, data: Any, document: str, suggestion: s
         message = f"{where} needs at least {ctx.get('min_length', 1)} item(s)"
     elif kind == "value_error":
         message = str(ctx.get("error", message))
+    elif kind == "formula" and isinstance(ctx.get("offset"), int):
+        # the offset is inside the formula's text: at the value, or under `formula:` of a mapping
+        inside = (*path, "formula") if isinstance(err.get("input"), Mapping) else path
+        return error("formula", f"{where}: {message}", hint, inside, document, offset=ctx["offset"])
     return error(code_for(kind), f"{message}" if kind not in CUSTOM_KINDS else f"{where}: {message}", hint, path, document)
 
 
@@ -198,7 +202,7 @@ def _stray_text(path: Path, data: Any) -> bool:
 
 CUSTOM_KINDS = {"number", "rate", "share", "duration", "period", "identifier", "source", "share_split", "tier", "curve",
                 "cost_plus", "service_level", "late_delivery", "quality_check", "quality_deduction", "margin_matching",
-                "timestamp", "boolean", "series", "range"}
+                "timestamp", "boolean", "series", "range", "formula", "table"}
 
 
 def code_for(kind: str) -> str:

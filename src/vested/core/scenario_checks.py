@@ -22,9 +22,11 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
+from vested.core.derived import formulas_in, measured_inputs
 from vested.core.diagnostics import Diagnostic, Path, error, show_path, warning
 from vested.core.facts import did_you_mean
 from vested.core.format import diagnostics_from_validation
+from vested.core.formula import names_in
 from vested.core.model import Agreement
 from vested.core.scenario import (
     DOCUMENT,
@@ -226,7 +228,16 @@ def metrics_read(agreement: Agreement) -> dict[str, tuple[Term, Path]]:
         for ref in term.references():
             metric = ref.id if ref.kind == "metric" else outcome_metric.get(ref.id) if ref.kind == "outcome" else None
             if metric is not None:
-                found.setdefault(metric, (term, ("pricing", index, *ref.path)))
+                # a derived metric is computed from the metrics its formula reads
+                for measured in measured_inputs(agreement, [metric]):
+                    found.setdefault(measured, (term, ("pricing", index, *ref.path)))
+        for formula, path in formulas_in(term, ("pricing", index)):
+            for measured in measured_inputs(agreement, [n.name for n in names_in(formula.node)]):
+                found.setdefault(measured, (term, path))
+    for i, rule in enumerate(agreement.rules):
+        for measured in measured_inputs(agreement, [n.name for n in names_in(rule.check.node)]):
+            if agreement.pricing:
+                found.setdefault(measured, (agreement.pricing[0], ("rules", i, "check")))
     for conversion in agreement.policy.conversions:
         if isinstance(conversion.rate, str):
             used = [t for t in agreement.pricing if t.currency == conversion.from_currency]
