@@ -90,7 +90,9 @@ def _fits(formula: Formula, unit: str, path: Path, agreement: Agreement) -> Iter
     declared = _declared_unit(path, agreement)
     if declared is not None and unit not in ("scalar", declared) and "money" in (unit, declared):
         yield error("formula-unit", f"{_place(path)} gives {_WHAT[unit]}, and its unit is declared {declared}",
-                    f"correct the formula, or declare `unit: {unit if unit != 'number' else 'number'}`", path, offset=0)
+                    "a number written in a formula has no unit: give a price or a rate as a parameter with "
+                    "`unit: money`" if declared == "money" else f"correct the formula, or declare the unit {unit}",
+                    path, offset=0)
 
 
 def _declared_unit(path: Path, agreement: Agreement) -> str | None:

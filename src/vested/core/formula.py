@@ -144,7 +144,8 @@ def tokenize(text: str) -> list[Token]:
         if kind != "space":
             tokens.append(Token(kind, value, match.start(), match.end()))
         position = match.end()
-    tokens.append(Token("end", "", len(text), len(text)))
+    end = len(text.rstrip())  # a folded YAML block ends in a line break: the formula ends before it
+    tokens.append(Token("end", "", end, end))
     return tokens
 
 
@@ -276,6 +277,8 @@ def parse_formula(text: str) -> Node:
         hint = "an operator (+ − × ÷) or a comparison goes between two values"
         if token.text == ")":
             hint = "this bracket closes nothing: remove it"
+        elif token.text == ",":
+            hint = "a comma separates a function's arguments; write 1500000 (or 1_500_000), not 1,500,000"
         raise FormulaError(f"unexpected {token.text!r} after a complete formula", token.start, hint)
     return node
 
