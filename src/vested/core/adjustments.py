@@ -27,7 +27,7 @@ from pydantic_core import PydanticCustomError
 
 from vested.core.formula_eval import Formula
 from vested.core.formula_types import _table_value, read_formula
-from vested.core.money import ZERO, percent, show
+from vested.core.money import percent, show
 from vested.core.records import RECORD
 
 
@@ -106,21 +106,21 @@ def adjust(adjustments: tuple[Adjustment, ...], amount: Decimal,
         elif adjustment.kind == "factor":
             change = amount * value - amount
             label = adjustment.label or f"factor {show(value)}"
+            owed = " owed" if amount < 0 else ""
             step = Step(change, label, "adjusted = amount × factor; the line is the difference",
-                        f"{show(amount)} × {show(value)} = {show(amount * value)}, a change of {show(change)}"
+                        f"{show(abs(amount))}{owed} × {show(value)} = {show(abs(amount * value))}{owed}"
                         + "".join(where), notes)
         else:
             limited = max(amount, value) if adjustment.kind == "floor" else min(amount, value)
             change = limited - amount
-            if change.is_zero():
-                continue
             label = adjustment.label or adjustment.kind
             relation = "at least" if adjustment.kind == "floor" else "at most"
             step = Step(change, label, f"{adjustment.kind}: the amount is {relation} the limit",
                         f"{show(amount)} {'raised' if change > 0 else 'cut'} to {show(limited)}"
                         + "".join(where), notes)
-        change = step.change if not step.change.is_zero() else ZERO
+        if step.change.is_zero():
+            continue  # nothing changed (a factor of 1, a rate of 0%): no line
         steps.append(step)
-        amount += round_line(change)
+        amount += round_line(step.change)
     return steps
 

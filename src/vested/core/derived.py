@@ -54,6 +54,11 @@ class FormulaScope:
         self.explanations: Mapping[str, str] = {}
         """How each parameter and derived metric was computed this period."""
 
+    def reads(self, name: str) -> list[str]:
+        """The names a parameter's or a derived metric's formula reads."""
+        formula = self._parameters[name].value if name in self._parameters else self._metrics[name].formula
+        return [n.name for n in names_in(formula.node)] if formula is not None else []
+
     def with_terms(self, terms: Mapping[str, Decimal]) -> FormulaScope:
         scope = FormulaScope(self.agreement, self.values, self.computed, terms)
         scope.explanations = self.explanations

@@ -210,7 +210,8 @@ def _adjusted(term: Term, ctx: PricingContext, lines: list[StatementLine], payer
 
     def value_of(i: int, adjustment: Any) -> tuple[Decimal, str]:
         before = len(ctx.explained)
-        value = ctx.evaluate(adjustment.value, ("adjustments", i, "value"), share=adjustment.kind == "withhold")
+        value = ctx.evaluate(adjustment.value, ("adjustments", i, "value"), share=adjustment.kind == "withhold",
+                             name=adjustment.label or adjustment.kind)
         return value, "; ".join(ctx.explained[before:])
 
     steps = adjust(term.adjustments, amount, value_of, round_line)

@@ -22,7 +22,7 @@ from pydantic.dataclasses import dataclass
 
 from vested.core.adjustments import Adjustment
 from vested.core.diagnostics import Path, UserError, show_path
-from vested.core.formula import FormulaError
+from vested.core.formula import FormulaError, names_in
 from vested.core.formula_eval import Formula, evaluate
 from vested.core.formula_types import AmountFormula
 from vested.core.money import D, show
@@ -229,7 +229,7 @@ class PricingContext:
             return self.evaluate(source.formula, where)
         return source.amount if source.amount is not None else Decimal(0)
 
-    def evaluate(self, value: Decimal | Formula, where: Path, *, share: bool = False) -> Decimal:
+    def evaluate(self, value: Decimal | Formula, where: Path, *, share: bool = False, name: str = "") -> Decimal:
         """A number written in the term, or the value of its formula this period (explained on the line).
 
         ``where`` is the path of the value in the term; a formula's errors point inside its text.
@@ -250,17 +250,23 @@ class PricingContext:
             limit = "between 0% and 100%" if share else "zero or more"
             raise self.fail("formula-value", f"{show_path(where)} comes to {how.rsplit(' = ', 1)[-1]}; it must be {limit}",
                             "check the formula and this period's facts", inside)
-        self._note(f"{show_path(where)} = {how}")
+        for read in names_in(value.node):
+            self._explain_derived(read.name)
+        self._note(f"{name or show_path(where)} = {how}")
         return result
 
     def _note(self, text: str) -> None:
         if text not in self.explained:
             self.explained.append(text)
 
-    def _explain_derived(self, metric_id: str) -> None:
+    def _explain_derived(self, name: str) -> None:
+        """Note how a parameter or derived metric was computed, after what it read in turn."""
         explanations = getattr(self.scope, "explanations", None)
-        if explanations and metric_id in explanations:
-            self._note(explanations[metric_id])
+        if not explanations or name not in explanations:
+            return
+        for read in self.scope.reads(name):
+            self._explain_derived(read)
+        self._note(explanations[name])
 
     def fail(self, code: str, message: str, hint: str = "", where: Path = ()) -> UserError:
         """An error about this term's evaluation, located at the term in the agreement."""
