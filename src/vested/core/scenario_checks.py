@@ -45,6 +45,7 @@ from vested.core.scenario import (
     Uncertainty,
     resolve_periods,
 )
+from vested.core.scenario_derived import check_derived_drivers
 from vested.core.terms import Term
 
 
@@ -101,6 +102,7 @@ def check_scenario(scenario: Scenario) -> list[Diagnostic]:
         problems.extend(check_months(scenario, scenario.periods.start, scenario.periods.months))
     problems.extend(check_uncertain_values(scenario))
     problems.extend(check_correlations(scenario))
+    problems.extend(check_derived_drivers(scenario))
     return problems
 
 

@@ -205,3 +205,18 @@ class FormulaCompiler:
             return result if x.ndim else float(result[0])
 
         return look
+
+
+class DriverCompiler(FormulaCompiler):
+    """A scenario's computed drivers (``formula:`` on a driver), over the drivers' arrays of one month."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.owner = "driver"
+        self.names = names
+        self.near = tolerance()
+
+    def compile(self, formula: Formula) -> FormulaCode:
+        return FormulaCode(self._node(formula.node), tuple(n.name for n in names_in(formula.node)))
+
+    def _name(self, name: str) -> Runner:
+        return lambda values, priced: values[name]
