@@ -178,3 +178,22 @@ def test_withholding_never_makes_a_payment_larger_and_never_touches_a_loss(spend
         assert owed == shared - withheld and 0 <= owed <= shared
     else:
         assert owed == -shared  # the loss is owed in full: nothing withheld
+
+
+def test_a_factor_with_thirds_is_exact_so_a_half_cent_rounds_as_a_tie() -> None:
+    text = HEAD + """metrics:
+  - {id: owed, unit: money}
+  - {id: months_affected, unit: count}
+pricing:
+  - id: loss
+    type: fixed_fee
+    payer: seller
+    payee: buyer
+    amount: 0.09
+    adjustments:
+      - {kind: factor, label: relief, value: {formula: "1 − months_affected / 12 × 50%"}}
+"""
+    # 0.09 × (1 − 4/12 × 50%) = 0.09 × 5/6 = 0.075: the relief is exactly 0.015, half a cent, which rounds up;
+    # from 60 digits of 5/6 (0.8333...33) it would come to 0.01499... and round down
+    assert lines(text, "values: {owed: 0, months_affected: 4}") == [("loss", "seller", D("0.09")),
+                                                                     ("loss: relief", "buyer", D("0.02"))]

@@ -363,6 +363,10 @@ EDGE_RUNS: dict[str, list[dict[str, str]]] = {
         {"spend_baseline": "150000", "spend": "135000"},
     ],
     "credits": [{"response_minutes": "45", "resolution_hours": "9.5"}, {"availability": "99.5", "answered": "95"}],
+    "formulas": [  # a loss of 0.09 (capped at 7.5% of 1.14) times 1 − 4/12 × 50% changes by exactly half a cent
+        {"orders": "4000", "spend": "100000", "revenue": "1.14", "months_affected": "4", "members_affected": "50"},
+        {"orders": "8000", "spend": "95550", "quality": "66.67", "members": "5000"},  # savings of 4,450 on a 3.9% corridor
+    ],
 }
 
 CASES: dict[str, tuple[str, Any, int]] = {

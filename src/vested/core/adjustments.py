@@ -19,13 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass as plain_dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic.dataclasses import dataclass
 from pydantic_core import PydanticCustomError
 
-from vested.core.formula_eval import Formula
+from vested.core.formula_eval import Formula, to_decimal
 from vested.core.formula_types import _table_value, read_formula
 from vested.core.money import percent, show
 from vested.core.records import RECORD
@@ -88,39 +89,43 @@ def applies(adjustment: Adjustment, amount: Decimal) -> bool:
 
 
 def adjust(adjustments: tuple[Adjustment, ...], amount: Decimal,
-           value_of: Callable[[int, Adjustment], tuple[Decimal, str]],
+           value_of: Callable[[int, Adjustment], tuple[Fraction, str]],
            round_line: Callable[[Decimal], Decimal]) -> list[Step]:
-    """The steps of ``adjustments`` applied in order to ``amount`` (a term's signed amount)."""
+    """The steps of ``adjustments`` applied in order to ``amount`` (a term's signed amount).
+
+    The arithmetic is exact: a factor of 1 − 4 ÷ 12 × 50% (five sixths) times 0.09 is 0.075, so a change
+    of exactly half a cent is rounded as the tie it is, not from a 60-digit approximation of it.
+    """
     steps: list[Step] = []
     for i, adjustment in enumerate(adjustments):
         if not applies(adjustment, amount):
             continue
-        value, how = value_of(i, adjustment)
+        exact, how = value_of(i, adjustment)
+        value, whole = to_decimal(exact), Fraction(amount)
         where = (f" ({how})",) if how else ()
         notes = (adjustment.reason,) if adjustment.reason else ()
         if adjustment.kind == "withhold":
-            change = -(amount * value)
+            change = to_decimal(-(whole * exact))
             label = adjustment.label or f"{percent(value)} withheld"
             step = Step(change, label, "withheld = amount × rate", f"{show(abs(amount))} × {percent(value)} = "
                         f"{show(abs(change))}" + "".join(where), notes)
         elif adjustment.kind == "factor":
-            change = amount * value - amount
+            change = to_decimal(whole * exact - whole)
             label = adjustment.label or f"factor {show(value)}"
             owed = " owed" if amount < 0 else ""
             step = Step(change, label, "adjusted = amount × factor; the line is the difference",
-                        f"{show(abs(amount))}{owed} × {show(value)} = {show(abs(amount * value))}{owed}"
+                        f"{show(abs(amount))}{owed} × {show(value)} = {show(abs(amount + change))}{owed}"
                         + "".join(where), notes)
         else:
-            limited = max(amount, value) if adjustment.kind == "floor" else min(amount, value)
-            change = limited - amount
+            limited = max(whole, exact) if adjustment.kind == "floor" else min(whole, exact)
+            change = to_decimal(limited - whole)
             label = adjustment.label or adjustment.kind
             relation = "at least" if adjustment.kind == "floor" else "at most"
             step = Step(change, label, f"{adjustment.kind}: the amount is {relation} the limit",
-                        f"{show(amount)} {'raised' if change > 0 else 'cut'} to {show(limited)}"
+                        f"{show(amount)} {'raised' if change > 0 else 'cut'} to {show(amount + change)}"
                         + "".join(where), notes)
         if step.change.is_zero():
             continue  # nothing changed (a factor of 1, a rate of 0%): no line
         steps.append(step)
         amount += round_line(step.change)
     return steps
-

@@ -16,13 +16,13 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from vested.core.diagnostics import UserError
 from vested.core.formula import FormulaError, Node, names_in
-from vested.core.formula_eval import Formula, TableSpec, Value, evaluate, units_of
+from vested.core.formula_eval import Formula, TableSpec, Value, evaluate_exact, to_decimal, units_of
 from vested.core.formula_types import metric_share
 from vested.core.model import Agreement
-from vested.core.money import HUNDRED
 from vested.core.terms.base import FactValue
 
 METRIC_UNITS = {"money": "money", "percent": "percent"}
@@ -274,9 +274,10 @@ def derive_period(agreement: Agreement, values: Mapping[str, FactValue]) -> Deri
     extended: dict[str, FactValue] = dict(values)
     for name, metric in metrics.items():
         if metric.formula is not None:
-            value = scope.computed[name]
-            assert isinstance(value, Decimal)
-            extended[name] = value * HUNDRED if metric.unit == "percent" else value
+            exact = scope.computed[name]
+            assert isinstance(exact, Fraction)
+            value = to_decimal(exact * 100 if metric.unit == "percent" else exact)
+            extended[name] = value
     scope = FormulaScope(agreement, extended, scope.computed, allow_terms=False)
     scope.explanations = explanations
     for i, rule in enumerate(agreement.rules):
@@ -291,6 +292,6 @@ def derive_period(agreement: Agreement, values: Mapping[str, FactValue]) -> Deri
 
 def _evaluate(formula: Formula, scope: FormulaScope, path: tuple[str | int, ...]) -> tuple[Value, str]:
     try:
-        return evaluate(formula, scope)
+        return evaluate_exact(formula, scope)
     except FormulaError as problem:
         raise UserError(problem.code, problem.message, problem.hint, path, "agreement", problem.offset) from None

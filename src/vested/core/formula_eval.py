@@ -10,7 +10,9 @@ held as a fraction: 40% is 0.4), ``number`` (a count, hours, an index), ``bool``
 percentage or a count, money times money, an amount compared with a rate. Money divided by money
 is a percentage (savings ÷ benchmark is a savings rate).
 
-Evaluation uses the caller's Decimal context (the pricing engine's 60 digits); nothing is rounded
+Evaluation is exact, in rationals (``fractions.Fraction``): 4 ÷ 12 is one third. A value leaves the
+evaluator as a Decimal in the caller's context (the pricing engine's 60 digits), or, for the
+adjustments that multiply an amount by it, still exact (:func:`evaluate_exact`); nothing is rounded
 until a statement line is, by the agreement's rounding policy.
 """
 
@@ -18,15 +20,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, DivisionByZero, InvalidOperation
+from decimal import Decimal
 from difflib import get_close_matches
+from fractions import Fraction
 from typing import Protocol
 
 from vested.core.bands import find_band
 from vested.core.formula import COMPARISONS, Binary, Call, FormulaError, If, Name, Node, Num, Unary
 from vested.core.money import percent, show
 
-Value = Decimal | bool
+Value = Decimal | Fraction | bool
+"""What a scope gives for a name: a number (a computed parameter stays an exact rational), or a condition."""
 UNITS = ("money", "percent", "number", "bool", "scalar")
 
 
@@ -217,19 +221,22 @@ def _unknown(node: Node, what: str, known: list[str]) -> FormulaError:
 
 @dataclass
 class _Evaluation:
+    """Evaluates a tree in exact rationals: 4 ÷ 12 is one third, not 0.333... to 60 digits, so a formula such as
+    1 − 4 ÷ 12 × 50% is exactly 5/6 and a line that comes to exactly half a cent is rounded as a tie."""
+
     scope: Scope
     shown: dict[tuple[int, int], str] = field(default_factory=dict)
 
-    def run(self, node: Node) -> Value:
+    def run(self, node: Node) -> Exact:
         if isinstance(node, Num):
-            return node.value
+            return Fraction(node.value)
         if isinstance(node, Name):
             try:
                 value = self.scope.value(node.name)
             except FormulaError as problem:  # the scope does not know where the name is written
                 raise FormulaError(problem.message, node.start, problem.hint, problem.code) from None
             self.shown[(node.start, node.end)] = show_value(value, self.scope.unit(node.name) or "number")
-            return value
+            return value if isinstance(value, bool) else Fraction(value)
         if isinstance(node, Unary):
             inner = self.run(node.operand)
             return (not inner) if node.op == "not" else -_number(inner)
@@ -241,37 +248,34 @@ class _Evaluation:
             return self._call(node)
         raise TypeError(f"not a formula node: {node!r}")
 
-    def _binary(self, node: Binary) -> Value:
+    def _binary(self, node: Binary) -> Exact:
         if node.op == "and":
             return bool(self.run(node.left)) and bool(self.run(node.right))
         if node.op == "or":
             return bool(self.run(node.left)) or bool(self.run(node.right))
         left, right = _number(self.run(node.left)), _number(self.run(node.right))
-        operations: dict[str, Callable[[Decimal, Decimal], Value]] = {
+        operations: dict[str, Callable[[Fraction, Fraction], Exact]] = {
             "+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
             "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
             "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
         }
         if node.op == "/":
-            if right.is_zero():
+            if right == 0:
                 raise FormulaError(f"division by zero: {self._text_of(node.right)} is 0 this period", node.right.start,
                                    "guard it, e.g. if orders > 0 then cost / orders else 0", "formula-value")
-            try:
-                return left / right
-            except (DivisionByZero, InvalidOperation):  # pragma: no cover - guarded above
-                raise FormulaError("division by zero", node.right.start, "", "formula-value") from None
+            return left / right
         return operations[node.op](left, right)
 
     def _text_of(self, node: Node) -> str:
         return self.shown.get((node.start, node.end), "the divisor")
 
-    def _call(self, node: Call) -> Value:
+    def _call(self, node: Call) -> Exact:
         if node.function == "lookup":
             table_name, argument = node.args
             assert isinstance(table_name, Name)
             spec = self.scope.table(table_name.name)
             assert spec is not None
-            return lookup(spec, _number(self.run(argument)), self.scope.boundaries, table_name.name, argument.start)
+            return _lookup(spec, _number(self.run(argument)), self.scope.boundaries, table_name.name, argument.start)
         values = [_number(self.run(arg)) for arg in node.args]
         if node.function == "min":
             return min(values)
@@ -281,42 +285,56 @@ class _Evaluation:
             return abs(values[0])
         value, lowest, highest = values
         if lowest > highest:
-            raise FormulaError(f"clamp's lowest ({show(lowest)}) is above its highest ({show(highest)})", node.start,
-                               "write clamp(value, lowest, highest)", "formula-value")
+            raise FormulaError(f"clamp's lowest ({show(to_decimal(lowest))}) is above its highest "
+                               f"({show(to_decimal(highest))})", node.start, "write clamp(value, lowest, highest)",
+                               "formula-value")
         return min(max(value, lowest), highest)
 
 
-def _number(value: Value) -> Decimal:
+Exact = Fraction | bool
+"""A value while a formula is evaluated: an exact rational, or a condition."""
+
+
+def _number(value: Exact) -> Fraction:
     if isinstance(value, bool):  # the unit check makes this unreachable for checked formulas
         raise FormulaError("a condition where a number is needed", 0, "", "formula-unit")
     return value
 
 
-def lookup(spec: TableSpec, value: Decimal, boundaries: str, name: str = "table", offset: int = 0) -> Decimal:
-    """The table's value at ``value``: the band's value, or linear from its start to its end across the band."""
-    index = find_band([(b.lower, b.upper) for b in spec.bands], value, boundaries)
+def to_decimal(value: Fraction) -> Decimal:
+    """An exact rational as a Decimal: exact when it terminates within the context's digits (60 in pricing)."""
+    return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+def _lookup(spec: TableSpec, value: Fraction, boundaries: str, name: str, offset: int) -> Fraction:
+    index = find_band([(b.lower, b.upper) for b in spec.bands], to_decimal(value), boundaries)
     if index is None:
-        raise FormulaError(f"no band of table {name!r} holds {show(value)}", offset,
+        raise FormulaError(f"no band of table {name!r} holds {show(to_decimal(value))}", offset,
                            "extend the table, or leave its first and last bands open", "formula-value")
     band = spec.bands[index]
     if band.value is not None:
-        return band.value
+        return Fraction(band.value)
     assert band.start is not None and band.end is not None and band.lower is not None and band.upper is not None
-    return band.start + (value - band.lower) / (band.upper - band.lower) * (band.end - band.start)
+    start, lower = Fraction(band.start), Fraction(band.lower)
+    return start + (value - lower) / (Fraction(band.upper) - lower) * (Fraction(band.end) - start)
 
 
-def show_value(value: Value, unit: str) -> str:
+def lookup(spec: TableSpec, value: Decimal, boundaries: str, name: str = "table", offset: int = 0) -> Decimal:
+    """The table's value at ``value``: the band's value, or linear from its start to its end across the band."""
+    return to_decimal(_lookup(spec, Fraction(value), boundaries, name, offset))
+
+
+def show_value(value: Value | Fraction, unit: str) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return percent(value) if unit == "percent" else show(value)
+    number = to_decimal(value) if isinstance(value, Fraction) else value
+    return percent(number) if unit == "percent" else show(number)
 
 
-def evaluate(formula: Formula, scope: Scope) -> tuple[Value, str]:
-    """The formula's value and its explanation: the formula, with each name's value put in, = the result."""
+def evaluate_exact(formula: Formula, scope: Scope) -> tuple[Exact, str]:
+    """The formula's exact value and its explanation: the formula, with each name's value put in, = the result."""
     evaluation = _Evaluation(scope)
     value = evaluation.run(formula.node)
-    if isinstance(value, Decimal) and not value.is_finite():  # pragma: no cover - Decimal raises first
-        raise FormulaError("the formula does not give a finite number", 0, "", "formula-value")
     result = show_value(value, _result_unit(formula, scope))
     substituted = splice(formula.text, evaluation.shown)
     steps = [formula.text.strip()]
@@ -325,6 +343,12 @@ def evaluate(formula: Formula, scope: Scope) -> tuple[Value, str]:
     if result != steps[-1]:
         steps.append(result)
     return value, " = ".join(steps)
+
+
+def evaluate(formula: Formula, scope: Scope) -> tuple[Decimal | bool, str]:
+    """The formula's value as a Decimal (or a condition) and its explanation, e.g. "max_rate × quality = 50% × 80% = 40%"."""
+    value, how = evaluate_exact(formula, scope)
+    return (value if isinstance(value, bool) else to_decimal(value)), how
 
 
 def _result_unit(formula: Formula, scope: Scope) -> str:

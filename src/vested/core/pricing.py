@@ -15,6 +15,7 @@ import decimal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from vested.core.adjustments import adjust
@@ -208,9 +209,9 @@ def _adjusted(term: Term, ctx: PricingContext, lines: list[StatementLine], payer
         return []
     amount = sum((_signed(line, payer) for line in lines), ZERO)
 
-    def value_of(i: int, adjustment: Any) -> tuple[Decimal, str]:
+    def value_of(i: int, adjustment: Any) -> tuple[Fraction, str]:
         before = len(ctx.explained)
-        value = ctx.evaluate(adjustment.value, ("adjustments", i, "value"), share=adjustment.kind == "withhold",
+        value = ctx.evaluate_exact(adjustment.value, ("adjustments", i, "value"), share=adjustment.kind == "withhold",
                              name=adjustment.label or adjustment.kind)
         return value, "; ".join(ctx.explained[before:])
 

@@ -49,7 +49,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from vested.core.adjustments import Adjustment
 from vested.core.bands import Bounds, find_band
 from vested.core.diagnostics import UserError
 from vested.core.formula_eval import Formula
@@ -372,7 +371,7 @@ class VectorEngine:
     """An agreement compiled for vectorised pricing (see the module docstring)."""
 
     def __init__(self, agreement: Agreement, *, slack: float = SLACK) -> None:
-        from vested.simulate.vector_formula import FormulaCompiler
+        from vested.simulate.vector_formula import FormulaCompiler, with_adjustments
         from vested.simulate.vector_terms import COMPILERS  # the term families import this module
 
         self.agreement = agreement
@@ -398,7 +397,7 @@ class VectorEngine:
                           constants, FormulaCompiler(agreement, term.id), term.id)
             code = compiler(term, setup)
             if term.adjustments:
-                code = _with_adjustments(code, term.adjustments, setup, self.rounder)
+                code = with_adjustments(code, term.adjustments, setup, self.rounder)
             rate = setup.lines.rate
             if isinstance(rate, str):
                 code = TermCode(code.step, (*code.metrics, rate), code.initial, None)
@@ -480,33 +479,6 @@ def unsupported_terms(agreement: Agreement) -> list[tuple[str, str]]:
             except VectorUnsupported as problem:
                 found.append((term.id, problem.reason))
     return found
-
-
-def _with_adjustments(code: TermCode, adjustments: tuple[Adjustment, ...], setup: Setup, rounder: Rounder) -> TermCode:
-    """The term's code followed by its adjustments (``vested.core.adjustments``), each rounded as a line."""
-    values_of = [setup.value(a.value, share=a.kind == "withhold") for a in adjustments]
-    inner = code.step
-
-    def step(values: Mapping[str, Array], priced: Mapping[str, Num], state: Mapping[str, Array]
-             ) -> tuple[Num, dict[str, Flags] | None, TermState | None]:
-        amount, binds, carried = inner(values, priced, state)
-        amount = np.array(np.broadcast_to(amount, next(iter(values.values())).shape) if values else amount, dtype=np.float64)
-        for adjustment, (value_of, _, _) in zip(adjustments, values_of, strict=True):
-            value = value_of(values, priced)
-            if adjustment.kind == "withhold":
-                change = -(amount * value)
-            elif adjustment.kind == "factor":
-                change = amount * value - amount
-            else:
-                limited = np.maximum(amount, value) if adjustment.kind == "floor" else np.minimum(amount, value)
-                change = limited - amount
-            if adjustment.kind in ("withhold", "factor") and adjustment.applies_to != "both":
-                change = change * ((amount > 0) if adjustment.applies_to == "payments" else (amount < 0))
-            amount = amount + rounder.line(np.asarray(change, dtype=np.float64))
-        return amount, binds, carried
-
-    metrics = tuple(dict.fromkeys((*code.metrics, *(m for _, _, ms in values_of for m in ms))))
-    return TermCode(step, metrics, code.initial, None)
 
 
 def _direction(agreement: Agreement, term: Term, customer: str | None, supplier: str | None) -> float:

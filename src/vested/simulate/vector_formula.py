@@ -2,6 +2,7 @@
 
     compiler = FormulaCompiler(agreement)
     code = compiler.compile(formula)          # code.run(values, priced) -> array (R,), or a float
+    with_adjustments(code, adjustments, ...)   # a term's code followed by its adjustments
     code.metrics                               # the measured metrics it reads (derived ones expanded)
     compiler.derived()                         # derived metrics in the order the exact engine computes them
 
@@ -22,11 +23,13 @@ from typing import Any
 
 import numpy as np
 
+from vested.core.adjustments import Adjustment
 from vested.core.derived import FormulaScope, computed_formulas, formula_order
 from vested.core.formula import Binary, Call, FormulaError, If, Name, Node, Num, Unary, names_in
 from vested.core.formula_eval import Formula, evaluate
 from vested.core.model import Agreement
-from vested.simulate.vector import Bands, VectorError, count, tolerance
+from vested.simulate.vector import Array, Bands, Flags, Rounder, Setup, TermCode, TermState, VectorError, count, tolerance
+from vested.simulate.vector import Num as Amount
 
 Runner = Callable[[Mapping[str, Any], Mapping[str, Any]], Any]
 """(metric values, term amounts) -> a value per run (an array), or one float for every run."""
@@ -220,3 +223,30 @@ class DriverCompiler(FormulaCompiler):
 
     def _name(self, name: str) -> Runner:
         return lambda values, priced: values[name]
+
+
+def with_adjustments(code: TermCode, adjustments: tuple[Adjustment, ...], setup: Setup, rounder: Rounder) -> TermCode:
+    """The term's code followed by its adjustments (``vested.core.adjustments``), each rounded as a line."""
+    values_of = [setup.value(a.value, share=a.kind == "withhold") for a in adjustments]
+    inner = code.step
+
+    def step(values: Mapping[str, Array], priced: Mapping[str, Amount], state: Mapping[str, Array]
+             ) -> tuple[Amount, dict[str, Flags] | None, TermState | None]:
+        amount, binds, carried = inner(values, priced, state)
+        amount = np.array(np.broadcast_to(amount, next(iter(values.values())).shape) if values else amount, dtype=np.float64)
+        for adjustment, (value_of, _, _) in zip(adjustments, values_of, strict=True):
+            value = value_of(values, priced)
+            if adjustment.kind == "withhold":
+                change = -(amount * value)
+            elif adjustment.kind == "factor":
+                change = amount * value - amount
+            else:
+                limited = np.maximum(amount, value) if adjustment.kind == "floor" else np.minimum(amount, value)
+                change = limited - amount
+            if adjustment.kind in ("withhold", "factor") and adjustment.applies_to != "both":
+                change = change * ((amount > 0) if adjustment.applies_to == "payments" else (amount < 0))
+            amount = amount + rounder.line(np.asarray(change, dtype=np.float64))
+        return amount, binds, carried
+
+    metrics = tuple(dict.fromkeys((*code.metrics, *(m for _, _, ms in values_of for m in ms))))
+    return TermCode(step, metrics, code.initial, None)

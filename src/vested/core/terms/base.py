@@ -15,6 +15,7 @@ from dataclasses import dataclass as plain_dataclass
 from dataclasses import field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -23,7 +24,7 @@ from pydantic.dataclasses import dataclass
 from vested.core.adjustments import Adjustment
 from vested.core.diagnostics import Path, UserError, show_path
 from vested.core.formula import FormulaError, names_in
-from vested.core.formula_eval import Formula, evaluate
+from vested.core.formula_eval import Formula, evaluate_exact, to_decimal
 from vested.core.formula_types import AmountFormula
 from vested.core.money import D, show
 from vested.core.records import RECORD
@@ -236,13 +237,19 @@ class PricingContext:
         """
         if isinstance(value, Decimal):
             return value
+        return to_decimal(self.evaluate_exact(value, where, share=share, name=name))
+
+    def evaluate_exact(self, value: Decimal | Formula, where: Path, *, share: bool = False, name: str = "") -> Fraction:
+        """:meth:`evaluate`, the value kept exact (a third stays a third) for arithmetic that follows."""
+        if isinstance(value, Decimal):
+            return Fraction(value)
         inside = (*where, "formula")
         try:
-            result, how = evaluate(value, self.scope.with_terms(self.priced))
+            result, how = evaluate_exact(value, self.scope.with_terms(self.priced))
         except FormulaError as problem:
             raise UserError(problem.code, f"{show_path(where)}: {problem.message}", problem.hint, (*self.path, *inside),
                             "agreement", problem.offset) from None
-        if not isinstance(result, Decimal):
+        if isinstance(result, bool):
             raise self.fail("formula-unit", f"{show_path(where)} must be a number, and its formula is a condition",
                             "", inside)
         share = share or value.expect == "share"
