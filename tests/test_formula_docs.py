@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from vested.adapters.load import load_agreement_text, load_facts_text
+from vested.adapters.scenario_load import load_scenario_text
+from vested.core.alignment import align
 from vested.core.money import show_money
 from vested.core.pricing import price_period
 
@@ -92,3 +94,27 @@ def test_formula_example(example: Example) -> None:
     shown = [f"{line.label.lower()} | {line.payer} → {line.payee} | {show_money(line.amount)}"
              for line in priced.statement.lines]
     assert shown == example.expected.splitlines()
+
+
+def scenario_examples() -> list[tuple[int, str, str, str]]:
+    """(line, agreement, scenario, expected) of each `yaml scenario` block, with the agreement before it."""
+    raw, found = blocks(), []
+    for n, (line, info, text) in enumerate(raw):
+        if info == "yaml scenario":
+            agreement = next(body for _, kind, body in reversed(raw[:n]) if kind == "yaml formula")
+            found.append((line, agreement, text, raw[n + 1][2].strip()))
+    return found
+
+
+@pytest.mark.parametrize("example", scenario_examples(), ids=lambda e: f"formulas.md:{e[0]}")
+def test_scenario_example(example: tuple[int, str, str, str]) -> None:
+    _, agreement_text, scenario_text, expected = example
+    loaded = load_agreement_text(HEAD + agreement_text, "example.yaml", lint=False)
+    scenario = load_scenario_text(scenario_text, "scenario.yaml")
+    assert loaded.agreement is not None and scenario.scenario is not None and scenario.ok, scenario.diagnostics
+    result = align(loaded.agreement, scenario.scenario)
+    shown = [f"{label}: {', '.join(choice.levers) or 'none'} | customer {show_money(choice.customer_npv)} | "
+             f"supplier {show_money(choice.supplier_npv)}"
+             for label, choice in (("supplier's best", result.supplier_best), ("joint best", result.joint_best))]
+    assert shown == expected.splitlines()
+    assert result.misaligned
