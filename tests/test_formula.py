@@ -307,3 +307,23 @@ pricing:
     assert "-10,000" in problem.message  # the shared loss: 50% × 20,000 owed by the supplier
     fine = price(text, "values: {spend: 80000, quality: 60}")
     assert fine.statement is not None  # savings: 10,000 shared; 25% of it earned at 60
+
+
+def test_the_vector_engine_refuses_a_negative_amount_at_risk_too() -> None:
+    import numpy as np
+
+    from vested.simulate import VectorEngine, VectorError
+
+    text = HEAD + """metrics:
+  - {id: spend, unit: money}
+  - {id: quality, unit: percent}
+outcomes:
+  - {id: good, statement: Good, metric: quality, direction: higher, target: 90}
+pricing:
+  - {id: shared, type: gainshare, baseline: 100000, actual: spend, sharing_rate: 50%, losses: {sharing_rate: 50%}}
+  - {id: at_risk, type: outcome_incentive, outcome: good, kind: at_risk, amount: {term: shared}, curve: {zero_at: 50, full_at: 90}}
+"""
+    engine = VectorEngine(agreement(text))
+    with pytest.raises(VectorError, match="negative") as caught:
+        engine.price({"spend": np.array([80000.0, 120000.0, 130000.0]), "quality": np.array([60.0, 60.0, 60.0])})
+    assert caught.value.runs == 2

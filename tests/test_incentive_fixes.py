@@ -83,3 +83,20 @@ def test_a_comma_in_unquoted_flow_text_hints_to_quote_it():
     assert "'b)'" in problem.message
     assert "quotes" in problem.hint and '"..., b)"' in problem.hint
     assert problem.location is not None and problem.location.line == 8
+
+
+def test_the_vector_engine_prices_a_cpif_without_fee_limits_as_the_exact_engine() -> None:
+    import numpy as np
+
+    from vested.simulate import VectorEngine
+
+    loaded = load_agreement_text(HEAD + CPIF, "a.yaml", lint=False)
+    assert loaded.agreement is not None
+    costs = [Decimal("300000"), Decimal("500000"), Decimal("700000"), Decimal("612345.67")]
+    result = VectorEngine(loaded.agreement).price({"cost": np.array([float(c) for c in costs])})
+    for run, cost in enumerate(costs):
+        priced = price_period(loaded.agreement, Facts(values={"cost": cost}, period="2025-01"))
+        assert priced.statement is not None
+        assert abs(result.net[run] - float(priced.statement.owed("buyer", "seller"))) < 0.005
+    # by hand: 300,000 + 35,000 + 20% × 200,000 = 375,000; 700,000 + 35,000 − 25% × 200,000 = 685,000
+    assert list(np.round(result.net[:3], 2)) == [375000.0, 535000.0, 685000.0]

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from vested.core.diagnostics import Diagnostic, error
-from vested.core.facts import did_you_mean
 from vested.core.formula import FormulaError, names_in
 from vested.core.formula_eval import Formula, TableSpec, Value, evaluate, units_of
 from vested.core.scenario import Scenario
@@ -119,8 +118,7 @@ def check_derived_drivers(scenario: Scenario) -> list[Diagnostic]:
         try:
             unit = units_of(formula.node, scope)
         except FormulaError as problem:
-            hint = did_you_mean(problem.message.split("'")[1], names) if problem.code == "unknown-name" else problem.hint
-            problems.append(error(problem.code, f"driver {name!r}: {problem.message}", hint or problem.hint, path,
+            problems.append(error(problem.code, f"driver {name!r}: {problem.message}", problem.hint, path,
                                   DOCUMENT, problem.offset))
             continue
         if unit == "bool":

@@ -134,7 +134,10 @@ class FormulaCompiler:
             return self._name(outcome.metric)
         if kind == "term":
             return lambda values, priced: priced[name]
-        value = float(self.scope.value(name))  # outcome.target, outcome.baseline: constants
+        try:
+            value = float(self.scope.value(name))  # outcome.target, outcome.baseline: constants
+        except FormulaError as problem:  # an outcome without a baseline, say: as the exact engine refuses it
+            raise VectorError(self.owner, problem.message) from None
         return lambda values, priced: value
 
     def _binary(self, node: Binary) -> Runner:
