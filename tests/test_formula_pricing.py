@@ -197,3 +197,21 @@ pricing:
     # from 60 digits of 5/6 (0.8333...33) it would come to 0.01499... and round down
     assert lines(text, "values: {owed: 0, months_affected: 4}") == [("loss", "seller", D("0.09")),
                                                                      ("loss: relief", "buyer", D("0.02"))]
+
+
+def test_a_per_unit_rate_and_a_fee_rate_may_be_formulas() -> None:
+    text = HEAD + """metrics:
+  - {id: parcels, unit: count}
+  - {id: fuel_index, unit: index}
+  - {id: cost, unit: money}
+  - {id: quality, unit: percent}
+parameters:
+  - {id: base_rate, value: 4.00, unit: money}
+pricing:
+  - {id: parcels_fee, type: per_unit, quantity: parcels, rate: {formula: "base_rate × fuel_index / 100"}}
+  - {id: works, type: cost_plus, cost: cost, fee_rate: {formula: "if quality >= 90% then 8% else 5%"}}
+"""
+    # 4.00 × 105 / 100 = 4.20 a parcel × 1,000 = 4,200; quality 92 ≥ 90: fee 8% of 10,000 = 800
+    assert lines(text, "values: {parcels: 1000, fuel_index: 105, cost: 10000, quality: 92}") == [
+        ("parcels fee", "buyer", D("4200.00")), ("works: cost", "buyer", D("10000.00")), ("works: fee", "buyer", D("800.00"))]
+    assert lines(text, "values: {parcels: 1000, fuel_index: 105, cost: 10000, quality: 89.5}")[2][2] == D("500.00")

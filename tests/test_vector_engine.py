@@ -252,6 +252,8 @@ FORMULAS = """
   kind: bonus
   amount: {formula: "max(500, 2% × labour)"}
   curve: {zero_at: 60, full_at: 90}
+- {id: per_call, type: per_unit, quantity: calls, rate: {formula: "if calls > 5000 then hourly_rate / 20 else hourly_rate / 16"}}
+- {id: desk, type: cost_plus, cost: labour_cost, fee_rate: {formula: "clamp(quality × 10%, 2%, 9%)"}}
 - id: absolute
   type: gainshare
   baseline: 90000

@@ -79,6 +79,9 @@ RateOrFormula = Annotated[Decimal | Formula, PlainValidator(_or_formula(parse_ra
 ShareOrFormula = Annotated[Decimal | Formula, PlainValidator(_or_formula(parse_share, "share")), _as_text,
                            WithJsonSchema({**_RATE_OR_FORMULA, "description":
                                            "A share ('25%' or 0.25, at most 100%), or {formula: \"...\"} computed each period."})]
+AmountOrFormula = Annotated[Decimal | Formula, PlainValidator(_or_formula(parse_number, "amount")), _as_text,
+                            WithJsonSchema({**_RATE_OR_FORMULA, "description":
+                                            "An amount (1250.50), or {formula: \"...\"} computed each period."})]
 AmountFormula = Annotated[Formula, PlainValidator(lambda v: read_formula(v, "amount")), _as_text,
                           _formula_schema("A formula giving an amount of money, e.g. \"orders × cost_per_order\".")]
 

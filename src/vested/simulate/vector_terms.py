@@ -41,8 +41,10 @@ def compile_fixed_fee(term: FixedFee, setup: Setup) -> TermCode:
 
 
 def compile_per_unit(term: PerUnit, setup: Setup) -> TermCode:
-    quantity, rate, lines = term.quantity, float(term.rate), setup.lines
-    return TermCode(lambda values, priced, state: (lines(values[quantity] * rate, values), None, None), (quantity,))
+    quantity, lines = term.quantity, setup.lines
+    rate_of, _, metrics = setup.value(term.rate)
+    return TermCode(lambda values, priced, state: (lines(values[quantity] * rate_of(values, priced), values), None, None),
+                    (quantity, *metrics))
 
 
 def compile_tiered_volume(term: TieredVolume, setup: Setup) -> TermCode:
@@ -112,9 +114,9 @@ def compile_time_and_materials(term: TimeAndMaterials, setup: Setup) -> TermCode
 def compile_cost_plus(term: CostPlus, setup: Setup) -> TermCode:
     cost, lines = term.cost, setup.lines
     if term.fee_rate is not None:
-        rate = float(term.fee_rate)
-        return TermCode(lambda values, priced, state: (lines(values[cost], values) + lines(values[cost] * rate, values), None, None),
-                        (cost,))
+        rate_of, _, metrics = setup.value(term.fee_rate, rate=True)
+        return TermCode(lambda values, priced, state: (
+            lines(values[cost], values) + lines(values[cost] * rate_of(values, priced), values), None, None), (cost, *metrics))
     fee = lines.constant(term.fee_amount or ZERO)
     return TermCode(lambda values, priced, state: (lines(values[cost], values) + fee(values), None, None), (cost,))
 
