@@ -27,7 +27,7 @@ from pydantic.dataclasses import dataclass
 from pydantic_core import PydanticCustomError
 
 from vested.core.formula_eval import Formula, to_decimal
-from vested.core.formula_types import _table_value, read_formula
+from vested.core.formula_types import parse_table_value, read_formula
 from vested.core.money import percent, show
 from vested.core.records import RECORD
 
@@ -39,8 +39,8 @@ def _number_or_formula(value: Any) -> Decimal | Formula:
         if set(value) != {"formula"}:
             raise PydanticCustomError("formula", "write a computed value as {formula: \"...\"}",
                                       {"hint": "the only key is `formula`", "offset": None})
-        return read_formula(value["formula"])
-    return _table_value(value)
+        return read_formula(value["formula"], wrapped=True)
+    return parse_table_value(value)
 
 
 NumberOrFormula = Annotated[

@@ -91,7 +91,8 @@ def _fits(formula: Formula, unit: str, path: Path, agreement: Agreement) -> Iter
     if declared is not None and unit not in ("scalar", declared) and "money" in (unit, declared):
         yield error("formula-unit", f"{_place(path)} gives {_WHAT[unit]}, and its unit is declared {declared}",
                     "a number written in a formula has no unit: give a price or a rate as a parameter with "
-                    "`unit: money`" if declared == "money" else f"correct the formula, or declare the unit {unit}",
+                    "`unit: money`" if declared == "money" and unit == "number"
+                    else f"correct the formula, or declare the unit {unit}",
                     path, offset=0)
 
 

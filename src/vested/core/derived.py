@@ -161,15 +161,8 @@ def formulas_in(record: object, path: tuple[str | int, ...] = ()) -> Iterator[tu
             info = declared.get(f.name)
             key = info.alias if info and info.alias else f.name
             value = getattr(record, f.name)
-            inside = (*path, key)
-            if isinstance(value, Formula) and f.name != "formula" and not _written_bare(record, f.name):
-                inside = (*inside, "formula")
+            inside = (*path, key, "formula") if isinstance(value, Formula) and value.wrapped else (*path, key)
             yield from formulas_in(value, inside)
-
-
-def _written_bare(record: object, name: str) -> bool:
-    """True for the fields whose formula is written as text (a parameter's value, a rule's check)."""
-    return (type(record).__name__, name) in (("Parameter", "value"), ("Rule", "check"))
 
 
 def formula_names(record: object) -> list[str]:

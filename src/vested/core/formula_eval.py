@@ -42,6 +42,8 @@ class Formula:
     node: Node
     expect: str = "any"
     """amount (money or a number), rate (a percentage or a number), bool, or any."""
+    wrapped: bool = False
+    """Written as ``{formula: "..."}`` (where a number may stand instead), not as the value's text itself."""
 
     def __str__(self) -> str:
         return self.text

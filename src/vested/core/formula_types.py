@@ -28,7 +28,7 @@ from vested.core.records import RECORD
 from vested.core.values import Identifier, Number, parse_number, parse_rate, parse_share, type_name
 
 
-def read_formula(value: Any, expect: str = "any") -> Formula:
+def read_formula(value: Any, expect: str = "any", *, wrapped: bool = False) -> Formula:
     """A formula from its text (a number is a formula too); a located parse error if it is not one."""
     if isinstance(value, Formula):
         return value
@@ -37,7 +37,7 @@ def read_formula(value: Any, expect: str = "any") -> Formula:
                                   {"hint": 'write it in quotes, e.g. "orders × 12.5"', "offset": None})
     text = value if isinstance(value, str) else format(Decimal(str(value)), "f")
     try:
-        return Formula(text, parse_formula(text), expect)
+        return Formula(text, parse_formula(text), expect, wrapped)
     except FormulaError as problem:
         raise PydanticCustomError("formula", f"in the formula: {problem.message}",
                                   {"hint": problem.hint, "offset": problem.offset}) from None
@@ -63,7 +63,7 @@ def _or_formula(parse: Any, expect: str) -> Any:
             if set(value) != {"formula"}:
                 raise PydanticCustomError("formula", "write a computed value as {formula: \"...\"}",
                                           {"hint": "the only key is `formula`", "offset": None})
-            return read_formula(value["formula"], expect)
+            return read_formula(value["formula"], expect, wrapped=True)
         number: Decimal = parse(value)
         return number
 
@@ -102,13 +102,13 @@ class Parameter:
     """What the parameter is, and where in the contract it comes from."""
 
 
-def _table_value(value: Any) -> Decimal:
+def parse_table_value(value: Any) -> Decimal:
     if isinstance(value, str) and value.strip().endswith("%"):
         return parse_rate(value)
     return parse_number(value)
 
 
-TableValue = Annotated[Decimal, PlainValidator(_table_value), PlainSerializer(lambda v: format(v, "f"), return_type=str),
+TableValue = Annotated[Decimal, PlainValidator(parse_table_value), PlainSerializer(lambda v: format(v, "f"), return_type=str),
                        WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string"}],
                                        "description": "A number, or a percentage such as '3.9%'."})]
 
