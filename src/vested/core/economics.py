@@ -183,7 +183,9 @@ def investment_return(evaluator: Evaluator, levers: int, index: int,
     ``periods`` are the months with ``levers`` in effect."""
     lever = evaluator.levers[index]
     assert lever.investment is not None
-    payer, amount, start = lever.investment.paid_by, lever.investment.amount, evaluator.starts[index]
+    # a co-funded investment is shown for the party that pays the larger part, with its part
+    payer, start = lever.investment.lead, evaluator.starts[index]
+    amount = lever.investment.part_of(payer)
     with_lever = party_flows(periods, payer)
     without_lever = levers & ~(1 << index)
     without = party_flows([period_economics(evaluator, t, without_lever) for t in range(evaluator.months)], payer)
