@@ -41,8 +41,8 @@ def economics(
     from vested.services.deal import economics as evaluate
 
     finish_tables(evaluate(workspace(), agreement, scenario, levers), as_json,
-                  lambda run: economics_json(run.economics, run.lever_choice),
-                  lambda run: console.print(economics_table(run.economics, run.lever_choice)),
+                  lambda run: economics_json(run.economics, run.lever_choice, run.against_status_quo),
+                  lambda run: console.print(economics_table(run.economics, run.lever_choice, run.against_status_quo)),
                   lambda run: economics_sheets(run.economics), csv, xlsx)
 
 

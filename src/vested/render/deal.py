@@ -15,7 +15,7 @@ from rich.text import Text
 
 from vested.core.alignment import Alignment, Choice
 from vested.core.compare import Comparison, Position
-from vested.core.economics import Economics, Money, show_money
+from vested.core.economics import AgainstStatusQuo, Economics, Money, show_money
 from vested.core.money import percent
 from vested.render.fit import fitted, money_column, text_column
 from vested.render.serialize import to_jsonable
@@ -35,8 +35,9 @@ def levers_text(levers: tuple[str, ...]) -> str:
 
 # -- economics ---------------------------------------------------------------------------------------
 
-def economics_table(e: Economics, lever_choice: str) -> Group:
-    """Each party's economics; ``lever_choice`` says how the levers in effect were chosen."""
+def economics_table(e: Economics, lever_choice: str, case: AgainstStatusQuo | None = None) -> Group:
+    """Each party's economics; ``lever_choice`` says how the levers in effect were chosen; ``case``: the
+    customer's payback against the status quo."""
     table = Table(title=f"{e.agreement_title} on scenario {e.scenario_id} ({e.currency}) — levers: "
                   f"{levers_text(e.levers)} ({lever_choice})")
     text_column(table, "month", no_wrap=True)
@@ -55,7 +56,21 @@ def economics_table(e: Economics, lever_choice: str) -> Group:
     if e.investments:
         parts.append(fitted(investments_table(e)))
         parts.append(Text(f"Payback and IRR: {e.payback_convention}.", style="dim"))
+    if case is not None:
+        parts.append(Text(business_case_text(case, e)))
     return Group(*parts)
+
+
+def business_case_text(case: AgainstStatusQuo, e: Economics) -> str:
+    """The customer's business case in one sentence, naming the baseline it is against."""
+    if case.payback_months is None:
+        paid = ("the customer invests nothing" if case.customer_investment == 0
+                else f"the customer's investment of {show_money(case.customer_investment)} is not repaid within the term")
+    else:
+        paid = (f"the customer's investment of {show_money(case.customer_investment)} pays back in "
+                f"{months(case.payback_months)} ({months(case.discounted_payback_months)} discounted)")
+    return (f"Against the status quo ({case.status_quo}): {paid}; the customer's NPV changes by "
+            f"{show_money(case.customer_npv_gain)} {e.currency}.")
 
 
 def _money_cells(m: Money) -> list[str]:
@@ -78,9 +93,10 @@ def investments_table(e: Economics) -> Table:
     return table
 
 
-def economics_json(e: Economics, lever_choice: str) -> dict[str, Any]:
+def economics_json(e: Economics, lever_choice: str, case: AgainstStatusQuo | None = None) -> dict[str, Any]:
     data: dict[str, Any] = to_jsonable(e)
     data["lever_choice"] = lever_choice
+    data["against_status_quo"] = to_jsonable(case) if case is not None else None
     return data
 
 
