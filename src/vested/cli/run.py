@@ -12,12 +12,50 @@ from typing import Annotated
 import typer
 
 from vested.cli import JsonOption, ProjectOption, console, emit_json, fail_with, finish, workspace
+from vested.core.diagnostics import error
 from vested.render.diagnostics import format_diagnostics
 from vested.services.result import result_json
+from vested.services.workspace import Workspace, make_engine, open_workspace
 
 PeriodOption = Annotated[str | None, typer.Option("--period", help="One month, YYYY-MM.")]
 FromOption = Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")]
 ToOption = Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM (included).")]
+EngineOption = Annotated[str, typer.Option("--engine", help="The metric engine: duckdb (embedded, the default) or spark.")]
+SparkMasterOption = Annotated[str | None, typer.Option(
+    "--spark-master", help="With --engine spark: local[N] (default local[2]), spark://host:port, yarn or k8s://...")]
+SparkConfOption = Annotated[list[str] | None, typer.Option(
+    "--spark-conf", help="With --engine spark: a Spark setting KEY=VALUE, passed through (repeat the option).")]
+SparkPercentilesOption = Annotated[str, typer.Option(
+    "--spark-percentiles", help="With --engine spark: exact (by rank, the default) or approximate (percentile_approx).")]
+SparkErrorOption = Annotated[float | None, typer.Option(
+    "--spark-percentile-error", help="With --spark-percentiles approximate: the rank error bound, a fraction of the "
+    "rows (default 0.0001).")]
+SourceOption = Annotated[list[str] | None, typer.Option(
+    "--source", help="With --engine spark: read DATASET from a path or URI of Parquet (DATASET=URI) instead of its batches.")]
+
+
+def engine_workspace(project: Path | None, as_json: bool, engine: str, master: str | None, conf: list[str] | None,
+                     percentiles: str, error_bound: float | None, sources: list[str] | None = None) -> Workspace:
+    """The workspace with the metric engine the options choose; a bad option fails the command (exit 1)."""
+    if engine == "duckdb" and not (master or conf or sources or error_bound is not None) and percentiles == "exact":
+        return workspace(project)
+    try:
+        chosen = make_engine(engine, master=master, conf=_pairs(conf, "--spark-conf", "KEY=VALUE"),
+                             percentiles=percentiles, percentile_error=error_bound,
+                             sources=_pairs(sources, "--source", "DATASET=URI"))
+    except ValueError as problem:
+        fail_with([error("options", str(problem), "see `vested measure --help`", (), "command")], as_json)
+    return open_workspace(project, engine=chosen)
+
+
+def _pairs(items: list[str] | None, flag: str, form: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"{flag} takes {form}, not {item!r}")
+        found[key.strip()] = value.strip()
+    return found
 
 
 def ingest(
@@ -62,6 +100,12 @@ def measure(
     project: ProjectOption = None,
     as_json: JsonOption = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (metric, period, value).")] = False,
+    engine: EngineOption = "duckdb",
+    spark_master: SparkMasterOption = None,
+    spark_conf: SparkConfOption = None,
+    spark_percentiles: SparkPercentilesOption = "exact",
+    spark_percentile_error: SparkErrorOption = None,
+    source: SourceOption = None,
 ) -> None:
     """Compute each metric per month from the ingested data (and the reported values)."""
     from vested.render.run import metric_csv, metric_json, metric_table
@@ -71,7 +115,9 @@ def measure(
     months, problem = month_range(period, first, last)
     if problem is not None:
         fail_with([problem], as_json)
-    result = measure_months(workspace(project), agreement, months)
+    ws = engine_workspace(project, as_json, engine, spark_master, spark_conf, spark_percentiles, spark_percentile_error,
+                          source)
+    result = measure_months(ws, agreement, months)
     measured = result.value
     if measured is None:
         fail_with(result.diagnostics, as_json)
@@ -90,6 +136,11 @@ def scorecard(
     period: Annotated[str, typer.Option("--period", help="The month to score, YYYY-MM.")],
     project: ProjectOption = None,
     as_json: JsonOption = False,
+    engine: EngineOption = "duckdb",
+    spark_master: SparkMasterOption = None,
+    spark_conf: SparkConfOption = None,
+    spark_percentiles: SparkPercentilesOption = "exact",
+    spark_percentile_error: SparkErrorOption = None,
 ) -> None:
     """Score each desired outcome for a month: value, baseline, target, attainment, status, overall score."""
     from vested.render.run import scorecard_json, scorecard_table
@@ -105,7 +156,8 @@ def scorecard(
         for warning_text in scored.scorecard.warnings:
             console.print(f"[bold yellow]warning:[/] {warning_text}", highlight=False)
 
-    finish(score_period(workspace(project), agreement, period), as_json,
+    ws = engine_workspace(project, as_json, engine, spark_master, spark_conf, spark_percentiles, spark_percentile_error)
+    finish(score_period(ws, agreement, period), as_json,
            lambda scored: {"scorecard": scorecard_json(scored.scorecard)}, show)
 
 
@@ -117,6 +169,11 @@ def settle(
     project: ProjectOption = None,
     replace: Annotated[bool, typer.Option("--replace", help="Settle again a month already settled from other inputs.")] = False,
     as_json: JsonOption = False,
+    engine: EngineOption = "duckdb",
+    spark_master: SparkMasterOption = None,
+    spark_conf: SparkConfOption = None,
+    spark_percentiles: SparkPercentilesOption = "exact",
+    spark_percentile_error: SparkErrorOption = None,
 ) -> None:
     """Settle months in order: measure, price with the carried state, write each explained statement."""
     from vested.render.statement import statement_json, statement_table, statement_view
@@ -137,4 +194,5 @@ def settle(
             console.print(statement_table(statement_view(settled.agreement, s.statement)))
             console.print(f"[dim]inputs {s.inputs_hash[:16]}…[/dim]")
 
-    finish(settle_months(workspace(project), agreement, months, replace=replace), as_json, body, show)
+    ws = engine_workspace(project, as_json, engine, spark_master, spark_conf, spark_percentiles, spark_percentile_error)
+    finish(settle_months(ws, agreement, months, replace=replace), as_json, body, show)
