@@ -3,9 +3,9 @@
 One Spark session (``local[2]``, 2 shuffle partitions, no UI) serves every test of the run
 (:func:`spark_session`); each test builds a :class:`SparkEngine` on it with the percentile method it
 needs. The fixed comparisons over the hand-made rows live with the PostgreSQL ones, parametrised by
-engine (``tests/test_measure_postgres.py``); here are the generated ones (hypothesis: random rows,
-time zones, fiscal years, and random measures of every aggregation, filter, window and exclusion),
-the help-desk data through the project's batches, approximate percentiles within their bound, and
+engine (``tests/test_measure_postgres.py``), with the generated ones, whose strategies are here
+(hypothesis: random rows, time zones, fiscal years, and random measures of every aggregation,
+filter, window and exclusion). Here are the help-desk data through the project's batches, approximate percentiles within their bound, and
 the messages when Spark cannot measure. Without pyspark or Java the tests are skipped with the
 reason, except under CI=true, where that is a failure.
 """
@@ -18,13 +18,11 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.helpers import PARTIES
@@ -196,22 +194,6 @@ def cases(draw: st.DrawFn) -> tuple[str, str, list[str], dict[str, tuple[dict[st
     data = {"tickets": (TICKET_COLUMNS, draw(ticket_rows())), "relief": (RELIEF_COLUMNS, draw(relief_rows())),
             "outages": (OUTAGE_COLUMNS, draw(outage_rows()))}
     return text, calendar, months, data
-
-
-@pytest.mark.spark
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(case=cases(), method=st.sampled_from(["ranks", "aggregate"]))
-def test_generated_data_and_measures_give_the_same_numbers_on_spark(tmp_path: Path, spark: SparkSession,
-                                                                      case: Any, method: Percentiles) -> None:
-    text, calendar, months, data = case
-    a = agreement_with(text, calendar)
-    folder = tmp_path / uuid.uuid4().hex
-    folder.mkdir()
-    files = {d: [write_parquet(folder / f"{d}.parquet", columns, rows)] for d, (columns, rows) in data.items()}
-    duck = measure_metrics(a, files, months, percentiles=method)
-    other = spark_engine(spark, method).measure_metrics(a, files, months)
-    assert other.values == duck.values
-    assert without_method_notes(other) == list(duck.notes)
 
 
 # -- the help-desk data, through the project's batches ------------------------------------------------
