@@ -378,13 +378,13 @@ drivers:
     history = {"2024-01": 700, "2024-02": 900, "2024-03": 800, "2024-05": 1100, "2024-07": 100}  # July is outside
     csv.write_text("metric,period,value,reported_by\n" + "".join(f"spend,{m},{v},buyer\n" for m, v in history.items()))
     assert ingest_file(agreement(REPORTED), project, "reported", csv, who="test", now=datetime(2024, 8, 1, tzinfo=UTC)).ok
-    report = ok(risk.simulate(ws(tmp_path / "project"), tmp_path / "reported.yaml", scenario, 20_000, seed=1))
+    report = ok(risk.simulate(ws(tmp_path / "project", store="folder"), tmp_path / "reported.yaml", scenario, 20_000, seed=1))
     s = report.value
     assert s is not None and "resample" in s.uncertain[0].note
     # each run draws one of 700, 900, 800, 1100; the supplier earns 50% of (1000 − spend) a month when positive
     expected = 12 * 0.5 * (300 + 100 + 200 + 0) / 4
     assert within(float(s.supplier.result.mean), expected, 12 * 0.5 * 112 / math.sqrt(20_000))
-    missing = risk.simulate(ws(tmp_path / "empty"), tmp_path / "reported.yaml", scenario, 10, seed=1)
+    missing = risk.simulate(ws(tmp_path / "empty", store="folder"), tmp_path / "reported.yaml", scenario, 10, seed=1)
     (d,) = missing.diagnostics
     assert d.code == "no-history" and d.path == ("drivers", "spend", "uncertain", "metric") and d.location is not None
 
@@ -472,7 +472,7 @@ periods: {start: 2025-01, months: 12}
 drivers:
   spend: {value: 800, uncertain: {distribution: resample, metric: spend, from: 2024-01, to: 2024-06}}
 """, measured=MEASURED)
-    report = risk.simulate(ws(tmp_path / "project"), tmp_path / "measured.yaml", scenario, 10, seed=1)
+    report = risk.simulate(ws(tmp_path / "project", store="folder"), tmp_path / "measured.yaml", scenario, 10, seed=1)
     errors = [d for d in report.diagnostics if d.is_error]
     assert [d.code for d in errors] == ["measure"] and "holds numbers" in errors[0].message
     assert errors[0].location is not None and errors[0].location.file == str(tmp_path / "measured.yaml")
@@ -489,7 +489,7 @@ periods: {start: 2025-01, months: 12}
 drivers:
   spend: {value: 800, uncertain: {distribution: resample, metric: spend, from: 2024-01, to: 2024-06}}
 """, measured=counted)
-    report = risk.simulate(ws(tmp_path / "empty"), tmp_path / "measured.yaml", scenario, 10, seed=1)
+    report = risk.simulate(ws(tmp_path / "empty", store="folder"), tmp_path / "measured.yaml", scenario, 10, seed=1)
     (missing,) = [d for d in report.diagnostics if d.is_error]
     assert missing.code == "no-history"
     notes = [d for d in report.diagnostics if not d.is_error]
