@@ -14,10 +14,28 @@ import typer
 from vested.cli import AsOption, JsonOption, ProjectOption, StoreOption, console, emit_json, fail_with, finish, workspace
 from vested.render.diagnostics import format_diagnostics
 from vested.services.result import result_json
+from vested.services.workspace import Workspace
 
 PeriodOption = Annotated[str | None, typer.Option("--period", help="One month, YYYY-MM.")]
 FromOption = Annotated[str | None, typer.Option("--from", help="First month, YYYY-MM.")]
 ToOption = Annotated[str | None, typer.Option("--to", help="Last month, YYYY-MM (included).")]
+MemoryLimitOption = Annotated[str | None, typer.Option("--memory-limit", help="DuckDB's memory limit while measuring, e.g. 1GB "
+                                                       "(default: DuckDB's, 80% of RAM).")]
+ThreadsOption = Annotated[int | None, typer.Option("--threads", min=1, help="DuckDB's threads while measuring (default: one per core).")]
+TempDirectoryOption = Annotated[Path | None, typer.Option("--temp-directory", help="Where DuckDB spills what is over the memory "
+                                                          "limit (default: DuckDB's).")]
+
+
+def with_engine(ws: Workspace, memory_limit: str | None, threads: int | None, temp_directory: Path | None) -> Workspace:
+    """The workspace measuring with DuckDB under these settings (when any is given)."""
+    if memory_limit is not None or threads is not None or temp_directory is not None:
+        from functools import partial
+
+        from vested.services.workspace import default_engine
+
+        ws.make_engine = partial(default_engine, memory_limit=memory_limit, threads=threads,
+                                 temp_directory=str(temp_directory) if temp_directory is not None else None)
+    return ws
 
 
 def ingest(
@@ -62,6 +80,9 @@ def measure(
     last: ToOption = None,
     project: ProjectOption = None,
     store: StoreOption = None,
+    memory_limit: MemoryLimitOption = None,
+    threads: ThreadsOption = None,
+    temp_directory: TempDirectoryOption = None,
     as_json: JsonOption = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (metric, period, value).")] = False,
 ) -> None:
@@ -73,7 +94,7 @@ def measure(
     months, problem = month_range(period, first, last)
     if problem is not None:
         fail_with([problem], as_json)
-    result = measure_months(workspace(project, store=store), agreement, months)
+    result = measure_months(with_engine(workspace(project, store=store), memory_limit, threads, temp_directory), agreement, months)
     measured = result.value
     if measured is None:
         fail_with(result.diagnostics, as_json)
@@ -92,6 +113,9 @@ def scorecard(
     period: Annotated[str, typer.Option("--period", help="The month to score, YYYY-MM.")],
     project: ProjectOption = None,
     store: StoreOption = None,
+    memory_limit: MemoryLimitOption = None,
+    threads: ThreadsOption = None,
+    temp_directory: TempDirectoryOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Score each desired outcome for a month: value, baseline, target, attainment, status, overall score."""
@@ -108,7 +132,7 @@ def scorecard(
         for warning_text in scored.scorecard.warnings:
             console.print(f"[bold yellow]warning:[/] {warning_text}", highlight=False)
 
-    finish(score_period(workspace(project, store=store), agreement, period), as_json,
+    finish(score_period(with_engine(workspace(project, store=store), memory_limit, threads, temp_directory), agreement, period), as_json,
            lambda scored: {"scorecard": scorecard_json(scored.scorecard)}, show)
 
 
@@ -121,6 +145,9 @@ def settle(
     store: StoreOption = None,
     who: AsOption = None,
     replace: Annotated[bool, typer.Option("--replace", help="Settle again a month already settled from other inputs.")] = False,
+    memory_limit: MemoryLimitOption = None,
+    threads: ThreadsOption = None,
+    temp_directory: TempDirectoryOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Settle months in order: measure, price with the carried state, write each explained statement."""
@@ -142,4 +169,5 @@ def settle(
             console.print(statement_table(statement_view(settled.agreement, s.statement)))
             console.print(f"[dim]inputs {s.inputs_hash[:16]}…[/dim]")
 
-    finish(settle_months(workspace(project, who, store), agreement, months, replace=replace), as_json, body, show)
+    finish(settle_months(with_engine(workspace(project, who, store), memory_limit, threads, temp_directory), agreement, months,
+                         replace=replace), as_json, body, show)

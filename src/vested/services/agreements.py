@@ -15,18 +15,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vested.adapters.load import Loaded, load_agreement, load_agreement_text, load_facts, locate, read_text
-from vested.adapters.scenario_load import load_scenario
 from vested.adapters.yamlsource import Source
 from vested.core.diagnostics import Diagnostic
 from vested.core.model import Agreement
 from vested.core.pricing import price_period
-from vested.core.scenario import Scenario
 from vested.core.statement import Statement
 from vested.services.result import Result
 from vested.services.workspace import Workspace
+
+if TYPE_CHECKING:  # a scenario's checks import numpy: loaded only when the file is one (`vested check` of an agreement stays light)
+    from vested.core.scenario import Scenario
 
 AgreementRef = str | Path
 """How a service is told which agreement: its YAML file."""
@@ -36,6 +37,8 @@ def check(ws: Workspace, document: AgreementRef) -> Result[Agreement | Scenario]
     """Check one file: an agreement (load, validate, check, lint, then compile its measures: filters of
     the wrong type), or a scenario on its own (told by its first key, ``scenario:``)."""
     if is_scenario_file(document):
+        from vested.adapters.scenario_load import load_scenario
+
         scenario = load_scenario(document)
         return Result(scenario.scenario, scenario.diagnostics)
     loaded = load_agreement(document)
