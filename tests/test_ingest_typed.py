@@ -128,3 +128,60 @@ def test_a_clean_typed_file_keeps_its_row_order(tmp_path: Path) -> None:
     report = ingest(tmp_path, typed, "typed")
     assert report.rows_ingested == 5000 and not report.problems
     assert [r[0] for r in stored(tmp_path, "typed")] == list(range(5000, 0, -1))
+
+
+ZONED = agreement("vested: 1\nid: zoned\ntitle: Zoned\n" + PARTIES + """\
+calendar: {start: 2025-01, time_zone: Europe/London}
+datasets:
+  - id: events
+    time: opened
+    owner: seller
+    columns:
+      - {name: id, required: true}
+      - {name: opened, type: timestamp, zone: Europe/London}
+metrics:
+  - {id: n, measure: {dataset: events, aggregate: count}}
+""")
+
+
+def zoned_rows(tmp_path: Path, name: str, values: list[str], *, parquet: bool) -> tuple[IngestReport, list[tuple[object, ...]]]:
+    source = tmp_path / f"{name}.{'parquet' if parquet else 'csv'}"
+    rows = ", ".join(f"('{i}', '{v}')" for i, v in enumerate(values, 1))
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        cast = "CAST(opened AS TIMESTAMP)" if parquet else "opened"
+        con.execute(f"COPY (SELECT id, {cast} AS opened FROM (VALUES {rows}) AS v(id, opened)) TO '{source}' "
+                    f"(FORMAT {'parquet' if parquet else 'csv'})")
+    project = open_project(tmp_path / name)
+    report = ingest_file(ZONED, project, "events", source, who="test", now=NOW)
+    stored_rows = []
+    if project.batches("events"):
+        with duckdb.connect() as con:
+            con.execute("SET TimeZone = 'UTC'")
+            stored_rows = con.execute(f"SELECT * FROM read_parquet('{project.batches('events')[0].data_file}')").fetchall()
+    return report, stored_rows
+
+
+@pytest.mark.parametrize("parquet", [False, True])
+def test_naive_timestamps_are_read_in_the_columns_zone_with_a_warning(tmp_path: Path, parquet: bool) -> None:
+    report, rows = zoned_rows(tmp_path, "ok", ["2025-01-15 08:00:00", "2025-07-15 08:00:00"], parquet=parquet)
+    assert report.ok and report.rows_ingested == 2
+    assert [r[1] for r in rows] == [datetime(2025, 1, 15, 8, tzinfo=UTC), datetime(2025, 7, 15, 7, tzinfo=UTC)]
+    [warning] = [p for p in report.problems if p.code == "local-time-zone"]
+    assert "2 values without a UTC offset read as Europe/London time" in warning.message and warning.column == "opened"
+
+
+@pytest.mark.parametrize("parquet", [False, True])
+def test_a_time_the_clocks_skip_or_repeat_is_refused(tmp_path: Path, parquet: bool) -> None:
+    report, _ = zoned_rows(tmp_path, "gap", ["2025-03-30 01:30:00", "2025-10-26 01:30:00", "2025-06-01 12:00:00"],
+                           parquet=parquet)
+    refused = [(p.row, p.code) for p in report.problems if p.is_error]
+    assert report.refused and refused == [(1, "local-time"), (2, "local-time")]
+    assert "the clocks went forward" in next(p.message for p in report.problems if p.row == 1)
+    assert "happens twice" in next(p.message for p in report.problems if p.row == 2)
+
+
+def test_a_value_with_its_offset_is_read_as_written_in_a_zoned_column(tmp_path: Path) -> None:
+    report, rows = zoned_rows(tmp_path, "offset", ["2025-07-15T08:00:00+02:00"], parquet=False)
+    assert report.ok and rows[0][1] == datetime(2025, 7, 15, 6, tzinfo=UTC)
+    assert not [p for p in report.problems if p.code == "local-time-zone"]

@@ -18,11 +18,11 @@ from vested.core.diagnostics import Severity
 from vested.core.model import Agreement
 from vested.core.periods import FIRST_YEAR, LAST_YEAR
 from vested.ingest.datasets import REPORTED
-from vested.ingest.native import local_instant
+from vested.ingest.native import clock_change
 from vested.ingest.read import csv_lines, jsonl_lines
 from vested.ingest.report import IngestProblem, first_line
 from vested.ingest.run import FileColumn, IngestRun
-from vested.ingest.sql import FALSE_WORDS, STORAGE_TYPES, TRUE_WORDS, ident, lit, typed_sql
+from vested.ingest.sql import FALSE_WORDS, LOCAL_TIME, STORAGE_TYPES, TRUE_WORDS, ident, lit, typed_sql
 from vested.storage.folder import NUMBER_PLACES
 
 _NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
@@ -95,6 +95,7 @@ def check_values(run: IngestRun) -> list[IngestProblem]:
         if cases:
             plans.append((col, cases, suspect_sql(col, cases, run.source.format, reported=run.dataset is REPORTED)))
     tidied = [(col, changed) for col in run.columns if (changed := normalised_sql(col)) is not None]
+    tidied += [(col, local) for col in run.columns if (local := zoned_sql(col)) is not None]
     rules = rule_checks(run)
     keys = [c for c in run.columns if c.spec.name in run.dataset.key]
     complete = bool(keys) and all(c.name is not None for c in keys)
@@ -111,7 +112,7 @@ def check_values(run: IngestRun) -> list[IngestProblem]:
                             f"(SELECT __row, {col.text()} AS value, {code} AS code, {detail} AS detail FROM raw WHERE {where}) "
                             "WHERE code IS NOT NULL")
     notes = [note for (col, changed), count in zip(tidied, counts[len(plans):], strict=False) if count
-             for note in normalised(run, col, changed)]
+             for note in (zoned(run, col, count) if changed == zoned_sql(col) else normalised(run, col, changed))]
     for (left, i, fails, shown), count in zip(rules, counts[len(plans) + len(tidied):], strict=False):
         if count:
             run.con.execute(f"INSERT INTO problems SELECT __row, {left.index}, 'rule', {left.text()}, "
@@ -150,6 +151,22 @@ def normalised_sql(col: FileColumn) -> str | None:
     v = col.name
     plus = f" OR starts_with(trim({v}), '+')" if col.spec.type in ("integer", "number") else ""
     return f"({v} <> trim({v}){plus})"
+
+
+def zoned_sql(col: FileColumn) -> str | None:
+    """SQL that holds for a timestamp written without a UTC offset, in a column that declares the zone it is in."""
+    if col.spec.type != "timestamp" or col.spec.zone is None or col.name is None:
+        return None
+    if col.native:
+        return f"{col.name} IS NOT NULL"
+    return f"regexp_full_match(trim({col.name}), {lit(LOCAL_TIME)})"
+
+
+def zoned(run: IngestRun, col: FileColumn, count: int) -> list[IngestProblem]:
+    """A warning, once per column, that values without a UTC offset were read as times in the column's zone."""
+    return [run.problem("local-time-zone", f"{count} value{'s' * (count != 1)} without a UTC offset read as "
+                        f"{col.spec.zone} time (the column's zone)", "nothing to do if that is the zone they were written in",
+                        column=col.spec.name, position=col.position, severity=Severity.WARNING)]
 
 
 def normalised(run: IngestRun, col: FileColumn, changed: str) -> list[IngestProblem]:
@@ -263,16 +280,6 @@ def column_checks(col: FileColumn, fmt: str) -> list[tuple[str, str, str]]:
     if spec.maximum is not None:
         checks.append(("maximum", present + f"{typed_sql(spec, v)} > {spec.maximum:f}", lit(f"{spec.maximum:f}")))
     return checks
-
-
-def clock_change(wall: str, zone: str) -> str:
-    """SQL: 'skipped' when the wall-clock time ``wall`` does not exist in ``zone`` (the clocks went forward past
-    it), 'repeated' when it happens twice (the clocks went back over it), else NULL. Clock changes of an hour."""
-    instant = local_instant(wall, zone)
-    z = lit(zone)
-    return (f"CASE WHEN timezone({z}, {instant}) <> {wall} THEN 'skipped' "
-            f"WHEN timezone({z}, {instant} - INTERVAL 1 HOUR) = {wall} OR timezone({z}, {instant} + INTERVAL 1 HOUR) = {wall} "
-            "THEN 'repeated' END")
 
 
 PLAIN = {

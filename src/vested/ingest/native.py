@@ -71,6 +71,16 @@ def local_instant(v: str, zone: str) -> str:
     return f"timezone({_lit(zone)}, {v})"
 
 
+def clock_change(wall: str, zone: str) -> str:
+    """SQL: 'skipped' when the wall-clock time ``wall`` does not exist in ``zone`` (the clocks went forward past
+    it), 'repeated' when it happens twice (the clocks went back over it), else NULL. Clock changes of an hour."""
+    instant = local_instant(wall, zone)
+    z = _lit(zone)
+    return (f"CASE WHEN timezone({z}, {instant}) <> {wall} THEN 'skipped' "
+            f"WHEN timezone({z}, {instant} - INTERVAL 1 HOUR) = {wall} OR timezone({z}, {instant} + INTERVAL 1 HOUR) = {wall} "
+            "THEN 'repeated' END")
+
+
 def suspect(spec: Column, v: str, source_type: str, required: bool) -> str:
     """SQL that holds for every typed value the text checks could refuse (a superset; cheap)."""
     stored = STORAGE_TYPES[spec.type]
@@ -87,6 +97,8 @@ def suspect(spec: Column, v: str, source_type: str, required: bool) -> str:
         first, end = (f"TIMESTAMPTZ '{FIRST_INSTANT} 00:00:00+00'", f"TIMESTAMPTZ '{END_INSTANT} 00:00:00+00'") \
             if spec.type == "timestamp" else (f"DATE '{FIRST_INSTANT}'", f"DATE '{END_INSTANT}'")
         found.append(f"isinf({v}) OR {typed} < {first} OR {typed} >= {end}")
+        if spec.type == "timestamp" and source_type == "TIMESTAMP":
+            found.append(f"{clock_change(v, str(spec.zone))} IS NOT NULL")
     if spec.minimum is not None:
         found.append(f"{typed} < {spec.minimum:f}")
     if spec.maximum is not None:
