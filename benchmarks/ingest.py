@@ -36,7 +36,7 @@ def write_sources(folder: Path, rows: int, formats: list[str]) -> dict[str, Path
     """The tickets as typed Parquet (and CSV): DuckDB writes them, in a child so that this process stays small."""
     paths = {fmt: folder / f"tickets.{fmt}" for fmt in formats}
     sql = (f"SELECT *, round((hash(ticket_id) % 100000) / 100.0, 2)::DECIMAL(12,2) AS cost FROM ({generation_sql(0, rows, 1)})")
-    script = ("import duckdb, sys\ncon = duckdb.connect(config={'memory_limit': '1GB', 'enable_progress_bar': False})\n"
+    script = ("import duckdb, sys\ncon = duckdb.connect(config={'memory_limit': '1GB'})\ncon.execute('SET enable_progress_bar = false')\n"
               "con.execute(\"SET TimeZone = 'UTC'\")\n"
               + "".join(f"con.execute({f'COPY ({sql}) TO {_lit(str(p))} (FORMAT {fmt})'!r})\n" for fmt, p in paths.items()))
     subprocess.run([sys.executable, "-c", script], check=True)
