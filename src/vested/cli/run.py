@@ -11,8 +11,11 @@ from typing import Annotated
 
 import typer
 
-from vested.cli import AsOption, JsonOption, ProjectOption, StoreOption, console, emit_json, fail_with, finish, workspace
+from vested.cli import AsOption, JsonOption, ProjectOption, StoreOption, console, emit_json, fail_with, workspace
+from vested.cli.export import CsvOption, XlsxOption, export_tables, finish_tables
+from vested.cli.progress import progress_bar
 from vested.render.diagnostics import format_diagnostics
+from vested.render.tables import Sheet
 from vested.services.result import result_json
 from vested.services.workspace import Workspace
 
@@ -51,7 +54,10 @@ def ingest(
     who: AsOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Ingest measurements: every row is checked against the dataset; all or nothing."""
+    """Ingest measurements: every row is checked against the dataset; all or nothing.
+
+    Example: vested ingest examples/helpdesk/vested.yaml tickets tickets.csv --who alice
+    """
     from vested.render.serialize import to_jsonable
     from vested.services.running import ingest as ingest_source
 
@@ -80,14 +86,19 @@ def measure(
     last: ToOption = None,
     project: ProjectOption = None,
     store: StoreOption = None,
+    csv: CsvOption = None,
+    xlsx: XlsxOption = None,
     memory_limit: MemoryLimitOption = None,
     threads: ThreadsOption = None,
     temp_directory: TempDirectoryOption = None,
     as_json: JsonOption = False,
-    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV (metric, period, value).")] = False,
 ) -> None:
-    """Compute each metric per month from the ingested data (and the reported values)."""
-    from vested.render.run import metric_csv, metric_json, metric_table
+    """Compute each metric per month from the ingested data (and the reported values).
+
+    Example: vested measure examples/helpdesk/vested.yaml --from 2025-01 --to 2025-06 --csv metrics.csv
+    """
+    from vested.render.run import metric_json, metric_table
+    from vested.render.sheets import metric_sheets
     from vested.services.running import measure as measure_months
     from vested.services.running import month_range
 
@@ -98,11 +109,10 @@ def measure(
     measured = result.value
     if measured is None:
         fail_with(result.diagnostics, as_json)
+    exported = export_tables(result, as_json, lambda m: metric_sheets(m.agreement, m.rows), csv, xlsx)
     if as_json:
-        emit_json(result_json(result, metric_json(measured.rows)))
-    elif as_csv:
-        sys.stdout.write(metric_csv(measured.agreement, measured.rows))
-    else:
+        emit_json(result_json(result, {**metric_json(measured.rows), **({"exported": exported[1]} if exported else {})}))
+    elif not (exported and exported[0]):
         console.print(metric_table(measured.agreement, measured.rows))
         for note in result.diagnostics:
             console.print(f"[dim]{note.message}[/dim]", highlight=False)
@@ -113,13 +123,19 @@ def scorecard(
     period: Annotated[str, typer.Option("--period", help="The month to score, YYYY-MM.")],
     project: ProjectOption = None,
     store: StoreOption = None,
+    csv: CsvOption = None,
+    xlsx: XlsxOption = None,
     memory_limit: MemoryLimitOption = None,
     threads: ThreadsOption = None,
     temp_directory: TempDirectoryOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Score each desired outcome for a month: value, baseline, target, attainment, status, overall score."""
+    """Score each desired outcome for a month: value, baseline, target, attainment, status, overall score.
+
+    Example: vested scorecard examples/helpdesk/vested.yaml --period 2025-06
+    """
     from vested.render.run import scorecard_json, scorecard_table
+    from vested.render.sheets import scorecard_sheets
     from vested.services.running import ScoredPeriod, month_range
     from vested.services.running import scorecard as score_period
 
@@ -132,8 +148,9 @@ def scorecard(
         for warning_text in scored.scorecard.warnings:
             console.print(f"[bold yellow]warning:[/] {warning_text}", highlight=False)
 
-    finish(score_period(with_engine(workspace(project, store=store), memory_limit, threads, temp_directory), agreement, period), as_json,
-           lambda scored: {"scorecard": scorecard_json(scored.scorecard)}, show)
+    finish_tables(score_period(with_engine(workspace(project, store=store), memory_limit, threads, temp_directory), agreement, period),
+                  as_json, lambda scored: {"scorecard": scorecard_json(scored.scorecard)}, show,
+                  lambda scored: scorecard_sheets(scored.agreement, [scored.scorecard]), csv, xlsx)
 
 
 def settle(
@@ -145,12 +162,18 @@ def settle(
     store: StoreOption = None,
     who: AsOption = None,
     replace: Annotated[bool, typer.Option("--replace", help="Settle again a month already settled from other inputs.")] = False,
+    csv: CsvOption = None,
+    xlsx: XlsxOption = None,
     memory_limit: MemoryLimitOption = None,
     threads: ThreadsOption = None,
     temp_directory: TempDirectoryOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Settle months in order: measure, price with the carried state, write each explained statement."""
+    """Settle months in order: measure, price with the carried state, write each explained statement.
+
+    Example: vested settle examples/helpdesk/vested.yaml --from 2025-01 --to 2025-06 --xlsx statements.xlsx
+    """
+    from vested.render.sheets import statement_sheets
     from vested.render.statement import statement_json, statement_table, statement_view
     from vested.services.running import SettledMonths, month_range
     from vested.services.running import settle as settle_months
@@ -167,7 +190,12 @@ def settle(
     def show(settled: SettledMonths) -> None:
         for s in settled.result.settlements:
             console.print(statement_table(statement_view(settled.agreement, s.statement)))
-            console.print(f"[dim]inputs {s.inputs_hash[:16]}…[/dim]")
+            console.print(f"[dim]inputs {s.inputs_hash}[/dim]")
 
-    finish(settle_months(with_engine(workspace(project, who, store), memory_limit, threads, temp_directory), agreement, months,
-                         replace=replace), as_json, body, show)
+    def tables(settled: SettledMonths) -> list[Sheet]:
+        return statement_sheets([statement_view(settled.agreement, s.statement) for s in settled.result.settlements])
+
+    with progress_bar(as_json) as tell:
+        result = settle_months(with_engine(workspace(project, who, store), memory_limit, threads, temp_directory), agreement, months,
+                               replace=replace, progress=tell)
+    finish_tables(result, as_json, body, show, tables, csv, xlsx)

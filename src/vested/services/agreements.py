@@ -46,14 +46,19 @@ def check(ws: Workspace, document: AgreementRef) -> Result[Agreement | Scenario]
 
 
 def is_scenario_file(path: AgreementRef) -> bool:
-    """A scenario is told from an agreement by its top-level keys: `scenario: 1` where an agreement has `vested: 1`."""
-    import yaml
+    """A scenario is told from an agreement by its top-level keys: `scenario: 1` where an agreement has `vested: 1`.
 
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return False  # not readable as YAML: checking it as an agreement reports the problem at its place
-    return isinstance(data, dict) and "scenario" in data and "vested" not in data
+    Read through the adapter's bounded reader (a device such as /dev/zero, a huge file or a FIFO is
+    never read whole) and looked at line by line: the YAML itself is parsed, with its limits, once
+    the kind of document is known.
+    """
+    import re
+
+    text, problem = read_text(path, "agreement")
+    if problem is not None:
+        return False  # checking it as an agreement reports the problem at its place
+    keys = set(re.findall(r"^([A-Za-z_]+):", text, flags=re.MULTILINE))
+    return "scenario" in keys and "vested" not in keys
 
 
 def measure_problems(loaded: Loaded) -> tuple[Diagnostic, ...]:
