@@ -1,4 +1,4 @@
-"""``python -m benchmarks measure|simulate|spark [options]``: run a benchmark, print its figures (docs/performance.md)."""
+"""``python -m benchmarks measure|simulate|spark|ingest|startup|settle [options]``: run a benchmark (docs/performance.md)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,16 @@ def main(argv: list[str] | None = None) -> int:
     spark.add_argument("--folder", default=None, help="where to write (or find) the Parquet files (default: a temporary folder)")
     commands.add_parser("simulate", add_help=False,
                         help="time the risk simulation: vested vs hand-written numpy vs a Python loop (simulate --help)")
+    ingest = commands.add_parser("ingest", help="time ingesting N ticket rows (Parquet and CSV) against a plain DuckDB COPY")
+    ingest.add_argument("--rows", type=int, default=1_000_000, help="rows of the generated file (default 1,000,000)")
+    ingest.add_argument("--repeats", type=int, default=3, help="runs of each method, taking turns; the median counts (default 3)")
+    ingest.add_argument("--formats", default="parquet,csv", help="source formats, comma-separated (default parquet,csv)")
+    startup = commands.add_parser("startup", help="time `vested --help` and `vested check` against `python -c pass`")
+    startup.add_argument("--repeats", type=int, default=11, help="runs of each command, taking turns; the median counts (default 11)")
+    settle = commands.add_parser("settle", help="settle 60 months × 10 agreements month by month; does a month's work grow?")
+    settle.add_argument("--agreements", type=int, default=10, help="copies of the help-desk Vested agreement (default 10)")
+    settle.add_argument("--months", type=int, default=60, help="months settled, one at a time (default 60, the term)")
+    settle.add_argument("--stores", type=int, default=20, help="stores in the generated data (default 20)")
     args, rest = parser.parse_known_args(argv)
     if args.command == "simulate":
         from benchmarks import simulate
@@ -40,6 +50,18 @@ def main(argv: list[str] | None = None) -> int:
                                folder=args.folder, driver_memory=args.driver_memory)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "ingest":
+        from benchmarks import ingest as ingest_bench
+
+        return ingest_bench.run(rows=args.rows, repeats=args.repeats, formats=args.formats.split(","))
+    if args.command == "startup":
+        from benchmarks import startup as startup_bench
+
+        return startup_bench.run(repeats=args.repeats)
+    if args.command == "settle":
+        from benchmarks import settle as settle_bench
+
+        return settle_bench.run(agreements=args.agreements, months=args.months, stores=args.stores)
 
     from benchmarks import measure as bench
 

@@ -99,17 +99,20 @@ def load_agreement_text(text: str, name: str, *, lint: bool = True) -> Loaded:
 
 def check_time_zone(agreement: Agreement) -> list[Diagnostic]:
     """The calendar's time zone must be one the time-zone database knows (read here, not in the core)."""
-    if agreement.calendar is None:
-        return []
-    name = agreement.calendar.time_zone
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        close = did_you_mean(name, sorted(available_timezones()))
-        hint = "use an IANA name such as Europe/London or America/Chicago"
-        return [error("time-zone", f"unknown time zone {name!r}", f"{close}; {hint}" if close.startswith("did") else hint,
-                      ("calendar", "time_zone"))]
-    return []
+    named: list[tuple[str, tuple[str | int, ...]]] = [(agreement.calendar.time_zone, ("calendar", "time_zone"))] \
+        if agreement.calendar is not None else []
+    named += [(c.zone, ("datasets", i, "columns", j, "zone")) for i, d in enumerate(agreement.datasets)
+              for j, c in enumerate(d.columns) if c.zone is not None]  # a column's zone of timestamps without an offset
+    problems = []
+    for name, path in named:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            close = did_you_mean(name, sorted(available_timezones()))
+            hint = "use an IANA name such as Europe/London or America/Chicago"
+            problems.append(error("time-zone", f"unknown time zone {name!r}", f"{close}; {hint}" if close.startswith("did") else hint,
+                                  path))
+    return problems
 
 
 def load_agreement(path: str | FilePath, *, lint: bool = True) -> Loaded:

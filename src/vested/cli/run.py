@@ -60,6 +60,23 @@ def _pairs(items: list[str] | None, flag: str, form: str) -> dict[str, str]:
             raise ValueError(f"{flag} takes {form}, not {item!r}")
         found[key.strip()] = value.strip()
     return found
+MemoryLimitOption = Annotated[str | None, typer.Option("--memory-limit", help="DuckDB's memory limit while measuring, e.g. 1GB "
+                                                       "(default: DuckDB's, 80% of RAM).")]
+ThreadsOption = Annotated[int | None, typer.Option("--threads", min=1, help="DuckDB's threads while measuring (default: one per core).")]
+TempDirectoryOption = Annotated[Path | None, typer.Option("--temp-directory", help="Where DuckDB spills what is over the memory "
+                                                          "limit (default: DuckDB's).")]
+
+
+def with_engine(ws: Workspace, memory_limit: str | None, threads: int | None, temp_directory: Path | None) -> Workspace:
+    """The workspace measuring with DuckDB under these settings (when any is given)."""
+    if memory_limit is not None or threads is not None or temp_directory is not None:
+        from functools import partial
+
+        from vested.services.workspace import default_engine
+
+        ws.make_engine = partial(default_engine, memory_limit=memory_limit, threads=threads,
+                                 temp_directory=str(temp_directory) if temp_directory is not None else None)
+    return ws
 
 
 def ingest(
@@ -109,6 +126,9 @@ def measure(
     store: StoreOption = None,
     csv: CsvOption = None,
     xlsx: XlsxOption = None,
+    memory_limit: MemoryLimitOption = None,
+    threads: ThreadsOption = None,
+    temp_directory: TempDirectoryOption = None,
     as_json: JsonOption = False,
     engine: EngineOption = "duckdb",
     spark_master: SparkMasterOption = None,
@@ -131,7 +151,7 @@ def measure(
         fail_with([problem], as_json)
     ws = engine_workspace(project, as_json, engine, spark_master, spark_conf, spark_percentiles, spark_percentile_error,
                           source, store=store)
-    result = measure_months(ws, agreement, months)
+    result = measure_months(with_engine(ws, memory_limit, threads, temp_directory), agreement, months)
     measured = result.value
     if measured is None:
         fail_with(result.diagnostics, as_json)
@@ -151,6 +171,9 @@ def scorecard(
     store: StoreOption = None,
     csv: CsvOption = None,
     xlsx: XlsxOption = None,
+    memory_limit: MemoryLimitOption = None,
+    threads: ThreadsOption = None,
+    temp_directory: TempDirectoryOption = None,
     as_json: JsonOption = False,
     engine: EngineOption = "duckdb",
     spark_master: SparkMasterOption = None,
@@ -178,7 +201,7 @@ def scorecard(
 
     ws = engine_workspace(project, as_json, engine, spark_master, spark_conf, spark_percentiles, spark_percentile_error,
                           store=store)
-    finish_tables(score_period(ws, agreement, period), as_json,
+    finish_tables(score_period(with_engine(ws, memory_limit, threads, temp_directory), agreement, period), as_json,
                   lambda scored: {"scorecard": scorecard_json(scored.scorecard)}, show,
                   lambda scored: scorecard_sheets(scored.agreement, [scored.scorecard]), csv, xlsx)
 
@@ -194,6 +217,9 @@ def settle(
     replace: Annotated[bool, typer.Option("--replace", help="Settle again a month already settled from other inputs.")] = False,
     csv: CsvOption = None,
     xlsx: XlsxOption = None,
+    memory_limit: MemoryLimitOption = None,
+    threads: ThreadsOption = None,
+    temp_directory: TempDirectoryOption = None,
     as_json: JsonOption = False,
     engine: EngineOption = "duckdb",
     spark_master: SparkMasterOption = None,
@@ -230,5 +256,6 @@ def settle(
     ws = engine_workspace(project, as_json, engine, spark_master, spark_conf, spark_percentiles, spark_percentile_error,
                           who=who, store=store)
     with progress_bar(as_json) as tell:
-        result = settle_months(ws, agreement, months, replace=replace, progress=tell)
+        result = settle_months(with_engine(ws, memory_limit, threads, temp_directory), agreement, months, replace=replace,
+                               progress=tell)
     finish_tables(result, as_json, body, show, tables, csv, xlsx)

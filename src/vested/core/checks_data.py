@@ -49,6 +49,9 @@ def validate_datasets(agreement: Agreement) -> Iterator[Diagnostic]:
             if column.allowed and column.type != "string":
                 yield error("column-type", f"`allowed` values need a string column; {column.name!r} is a {column.type}",
                             "use minimum/maximum for numbers", (*path, "columns", j, "allowed"))
+            if column.zone is not None and column.type != "timestamp":
+                yield error("column-type", f"`zone` is for timestamp columns; {column.name!r} is a {column.type}", "",
+                            (*path, "columns", j, "zone"))
             if (column.minimum is not None or column.maximum is not None) and column.type not in NUMERIC:
                 yield error("column-type", f"minimum/maximum need a number column; {column.name!r} is a {column.type}", "",
                             (*path, "columns", j))

@@ -40,6 +40,8 @@ class Column:
     """Smallest value allowed (numbers)."""
     maximum: Number | None = None
     """Largest value allowed (numbers)."""
+    zone: str | None = None
+    """For timestamp columns: the time zone (IANA name, e.g. Europe/London) of values written without a UTC offset."""
     description: str = ""
     """What the column holds."""
 

@@ -3,7 +3,7 @@
 The pipeline of one ingest (``ingest_file`` / ``ingest_sql``, in :mod:`~vested.ingest.pipeline`)::
 
     find the dataset (datasets) → hash the content, refuse what was already ingested (pipeline)
-    → read the source into DuckDB as text: every column VARCHAR, numbered rows (read)
+    → read the source into DuckDB, numbered rows: text as text, a Parquet column typed as declared as it is (read, native)
     → check the structure: malformed lines, unknown or missing columns (read, checks)
     → check every value in SQL, vectorised: types, required, allowed, range, UTC offsets,
       duplicate keys in the file and against earlier batches (checks), put into words (explain)
@@ -18,13 +18,15 @@ The modules, in the order of the pipeline:
 * ``run``: the state of one ingest (the source, the DuckDB connection, the columns found).
 * ``read``: CSV, Parquet, JSON Lines and SQL sources into the table ``raw`` as text; line numbers.
 * ``sql``: quoting, and the SQL that types a column's raw text (to :data:`vested.storage.folder.STORAGE_TYPES`).
+* ``native``: the checks of a typed Parquet column on its typed values, and which columns are read so.
 * ``checks``: the columns against the dataset's, then every value in SQL, into the table ``problems``.
 * ``explain``: the message and hint of each value problem.
 * ``write``: the quarantine file and the atomic batch write.
 * ``pipeline``: the entry points and the steps above in order.
 
-Values are read as text on purpose: a CSV, a JSON number and a Parquet double all become the same
-string, and *this* package decides what a valid integer, timestamp or boolean is. Problems are
+Text values are parsed by *this* package's rules, which decide what a valid integer, timestamp or
+boolean is; a typed Parquet column is checked on its typed values, and a value that may break a rule
+is checked as its text (``native``), so a CSV, a JSON number and a Parquet double meet the same standard. Problems are
 values (:class:`IngestProblem`) with the file, the 1-based data row, the line (CSV, JSON Lines), the
 column, a message and a hint, all reported at once (up to :data:`PROBLEM_LIMIT`).
 """

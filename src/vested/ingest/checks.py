@@ -18,10 +18,11 @@ from vested.core.diagnostics import Severity
 from vested.core.model import Agreement
 from vested.core.periods import FIRST_YEAR, LAST_YEAR
 from vested.ingest.datasets import REPORTED
+from vested.ingest.native import clock_change
 from vested.ingest.read import csv_lines, jsonl_lines
 from vested.ingest.report import IngestProblem, first_line
 from vested.ingest.run import FileColumn, IngestRun
-from vested.ingest.sql import FALSE_WORDS, STORAGE_TYPES, TRUE_WORDS, ident, lit, typed_sql
+from vested.ingest.sql import FALSE_WORDS, LOCAL_TIME, STORAGE_TYPES, TRUE_WORDS, ident, lit, typed_sql
 from vested.storage.folder import NUMBER_PLACES
 
 _NUMBER = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
@@ -60,7 +61,8 @@ def match_columns(run: IngestRun) -> list[IngestProblem]:
         position = positions.get(spec.name)
         required = spec.required or spec.name == run.dataset.time or spec.name in run.dataset.key
         run.columns.append(FileColumn(index, spec, f"c{position}" if position is not None else None,
-                                      position + 1 if position is not None else None, required))
+                                      position + 1 if position is not None else None, required,
+                                      run.native.get(position) if position is not None else None))
         if position is None:
             why = ("the time column" if spec.name == run.dataset.time else "a key column" if spec.name in run.dataset.key
                    else "required")
@@ -75,29 +77,56 @@ def match_columns(run: IngestRun) -> list[IngestProblem]:
 
 
 def check_values(run: IngestRun) -> list[IngestProblem]:
-    """Fill the table ``problems``; the problems that are not about one row (earlier batches unreadable)."""
+    """Fill the table ``problems``; the problems that are not about one row (earlier batches unreadable).
+
+    One scan counts, per column, the rows that *may* have a problem (:func:`suspect_sql`: a cheap
+    condition that holds for every row the column's checks refuse), the values read after tidying
+    (``normalised``) and the rows breaking each rule. Only the columns and rules with such rows are
+    scanned again, and only their suspect rows go through the full checks: a clean file is read once.
+    """
     run.con.execute("CREATE TEMP TABLE problems (row BIGINT, col INTEGER, code VARCHAR, value VARCHAR, detail VARCHAR)")
-    notes = []
+    plans = []
     for col in run.columns:
         if col.name is None:
             continue
-        notes += normalised(run, col)
         cases = column_checks(col, run.source.format)
         if run.dataset is REPORTED:
             cases += reported_checks(col, run.agreement, run.columns)
-        if not cases:
-            continue
-        code = "CASE " + " ".join(f"WHEN {cond} THEN {lit(name)}" for name, cond, _ in cases) + " END"
-        detail = "CASE " + " ".join(f"WHEN {cond} THEN {d}" for _, cond, d in cases) + " END"
-        run.con.execute(f"INSERT INTO problems SELECT __row, {col.index}, code, {col.name}, detail FROM "
-                        f"(SELECT __row, {col.name}, {code} AS code, {detail} AS detail FROM raw) WHERE code IS NOT NULL")
-    check_rules(run)
-    return notes + (check_keys(run) if run.dataset.key else [])
+        if cases:
+            plans.append((col, cases, suspect_sql(col, cases, run.source.format, reported=run.dataset is REPORTED)))
+    tidied = [(col, changed) for col in run.columns if (changed := normalised_sql(col)) is not None]
+    tidied += [(col, local) for col in run.columns if (local := zoned_sql(col)) is not None]
+    rules = rule_checks(run)
+    keys = [c for c in run.columns if c.spec.name in run.dataset.key]
+    complete = bool(keys) and all(c.name is not None for c in keys)
+    # Distinct hashes of the typed keys: fewer than the rows when two rows share a key (or, rarely, a hash).
+    unique = [f"count(*) = count(DISTINCT hash({', '.join(c.typed() for c in keys)}))"] if complete else []
+    counted = ([f"count(*) FILTER (WHERE {s})" for _, _, s in plans] + [f"count(*) FILTER (WHERE {c})" for _, c in tidied]
+               + [f"count(*) FILTER (WHERE {fails})" for _, _, fails, _ in rules] + unique)
+    counts = list(run.con.execute(f"SELECT {', '.join(counted)} FROM raw").fetchone() or ()) if counted else []
+    for (col, cases, where), count in zip(plans, counts, strict=False):
+        if count:
+            code = "CASE " + " ".join(f"WHEN {cond} THEN {lit(name)}" for name, cond, _ in cases) + " END"
+            detail = "CASE " + " ".join(f"WHEN {cond} THEN {d}" for _, cond, d in cases) + " END"
+            run.con.execute(f"INSERT INTO problems SELECT __row, {col.index}, code, value, detail FROM "
+                            f"(SELECT __row, {col.text()} AS value, {code} AS code, {detail} AS detail FROM raw WHERE {where}) "
+                            "WHERE code IS NOT NULL")
+    notes = [note for (col, changed), count in zip(tidied, counts[len(plans):], strict=False) if count
+             for note in (zoned(run, col, count) if changed == zoned_sql(col) else normalised(run, col, changed))]
+    for (left, i, fails, shown), count in zip(rules, counts[len(plans) + len(tidied):], strict=False):
+        if count:
+            run.con.execute(f"INSERT INTO problems SELECT __row, {left.index}, 'rule', {left.text()}, "
+                            f"{lit(str(i))} || chr(31) || {shown} FROM raw WHERE {fails}")
+    return notes + (check_keys(run, keys, unique_keys=bool(counts[-1])) if complete else [])
 
 
-def check_rules(run: IngestRun) -> None:
-    """The dataset's row rules, on the typed values; a row where either side is empty (or invalid) passes."""
+def rule_checks(run: IngestRun) -> list[tuple[FileColumn, int, str, str]]:
+    """The dataset's row rules as (left column, rule number, SQL that holds when a row breaks it, SQL of the other value).
+
+    Rules compare the typed values; a row where either side is empty (or invalid) passes.
+    """
     by_name = {c.spec.name: c for c in run.columns}
+    found = []
     for i, rule in enumerate(run.dataset.row_rules()):
         left = by_name.get(rule.left)
         right = by_name.get(str(rule.right)) if rule.right_is_column else None
@@ -105,26 +134,49 @@ def check_rules(run: IngestRun) -> None:
             continue  # a column missing from the file is reported as such
         operator = "<>" if rule.operator == "!=" else rule.operator
         if right is not None:
-            other, shown = right.typed(), f"COALESCE({right.name}, '')"
+            other, shown = right.typed(), f"COALESCE({right.text()}, '')"
         else:
             value = rule.right
             constant = ("true" if value else "false") if isinstance(value, bool) else (
                 f"{value:f}" if not isinstance(value, str) else lit(value))
             other, shown = f"CAST({constant} AS {STORAGE_TYPES[left.spec.type]})", "''"
-        run.con.execute(f"INSERT INTO problems SELECT __row, {left.index}, 'rule', {left.name}, {lit(str(i))} || chr(31) || {shown} "
-                        f"FROM raw WHERE NOT ({left.typed()} {operator} {other})")
+        found.append((left, i, f"NOT ({left.typed()} {operator} {other})", shown))
+    return found
 
 
-def normalised(run: IngestRun, col: FileColumn) -> list[IngestProblem]:
+def normalised_sql(col: FileColumn) -> str | None:
+    """SQL that holds when a value of a typed text column is read after removing spaces around it or a leading '+'."""
+    if col.spec.type == "string" or col.name is None or col.native:
+        return None  # text is stored as written; a typed source value has no spaces
+    v = col.name
+    plus = f" OR starts_with(trim({v}), '+')" if col.spec.type in ("integer", "number") else ""
+    return f"({v} <> trim({v}){plus})"
+
+
+def zoned_sql(col: FileColumn) -> str | None:
+    """SQL that holds for a timestamp written without a UTC offset, in a column that declares the zone it is in."""
+    if col.spec.type != "timestamp" or col.spec.zone is None or col.name is None:
+        return None
+    if col.native:
+        return f"{col.name} IS NOT NULL"
+    return f"regexp_full_match(trim({col.name}), {lit(LOCAL_TIME)})"
+
+
+def zoned(run: IngestRun, col: FileColumn, count: int) -> list[IngestProblem]:
+    """A warning, once per column, that values without a UTC offset were read as times in the column's zone."""
+    return [run.problem("local-time-zone", f"{count} value{'s' * (count != 1)} without a UTC offset read as "
+                        f"{col.spec.zone} time (the column's zone)", "nothing to do if that is the zone they were written in",
+                        column=col.spec.name, position=col.position, severity=Severity.WARNING)]
+
+
+def normalised(run: IngestRun, col: FileColumn, changed: str) -> list[IngestProblem]:
     """A warning when values of a typed column are read after removing spaces around them or a leading '+'.
 
     ``" 42 "`` and ``+42`` are what exports of spreadsheets and databases write; the value is clear, so
     it is ingested, and the report says so once per column (text columns are stored exactly as written).
     """
-    if col.spec.type == "string" or col.name is None:
-        return []
+    assert col.name is not None
     v = col.name
-    changed = f"({v} <> trim({v}) OR (starts_with(trim({v}), '+') AND {lit(col.spec.type)} IN ('integer', 'number')))"
     found = run.con.execute(f"SELECT count(*), min(__row), arg_min({v}, __row) FROM raw WHERE {changed}").fetchone()
     if not found or not found[0]:
         return []
@@ -137,19 +189,22 @@ def normalised(run: IngestRun, col: FileColumn) -> list[IngestProblem]:
                         row=row, line=line, column=col.spec.name, position=col.position, severity=Severity.WARNING)]
 
 
-def check_keys(run: IngestRun) -> list[IngestProblem]:
-    """Duplicate keys within the file, and keys already ingested in an earlier batch (rows with a bad key part skipped)."""
-    keys = [c for c in run.columns if c.spec.name in run.dataset.key]
-    if any(c.name is None for c in keys):
-        return []
+def check_keys(run: IngestRun, keys: Sequence[FileColumn], *, unique_keys: bool) -> list[IngestProblem]:
+    """Duplicate keys within the file, and keys already ingested in an earlier batch (rows with a bad key part skipped).
+
+    ``unique_keys``: the scan of :func:`check_values` found no two rows with the same key, so no row is a duplicate.
+    """
     first = keys[0].index
     typed = ", ".join(f"{c.typed()} AS k{i}" for i, c in enumerate(keys))
-    shown = "concat_ws(chr(31), " + ", ".join(str(c.name) for c in keys) + ")"
-    valid = (f"SELECT __row, {typed}, {shown} AS shown FROM raw WHERE __row NOT IN "
-             f"(SELECT row FROM problems WHERE col IN ({', '.join(str(c.index) for c in keys)}))")
+    shown = "concat_ws(chr(31), " + ", ".join(c.text() for c in keys) + ")"
+    key_columns = ", ".join(str(c.index) for c in keys)
+    skipped = f" WHERE __row NOT IN (SELECT row FROM problems WHERE col IN ({key_columns}))" \
+        if run.scalar(f"SELECT count(*) FROM problems WHERE col IN ({key_columns})") else ""
+    valid = f"SELECT __row, {typed}, {shown} AS shown FROM raw{skipped}"
     partition = ", ".join(f"k{i}" for i in range(len(keys)))
-    run.con.execute(f"INSERT INTO problems SELECT __row, {first}, 'duplicate', shown, CAST(first AS VARCHAR) FROM "
-                    f"(SELECT *, min(__row) OVER (PARTITION BY {partition}) AS first FROM ({valid})) WHERE __row > first")
+    if not unique_keys:
+        run.con.execute(f"INSERT INTO problems SELECT __row, {first}, 'duplicate', shown, CAST(first AS VARCHAR) FROM "
+                        f"(SELECT *, min(__row) OVER (PARTITION BY {partition}) AS first FROM ({valid})) WHERE __row > first")
     batches = run.project.batches(run.dataset.id)
     if not batches:
         return []
@@ -174,13 +229,13 @@ def check_keys(run: IngestRun) -> list[IngestProblem]:
 def column_checks(col: FileColumn, fmt: str) -> list[tuple[str, str, str]]:
     """(code, condition on the raw text that makes the value bad, SQL for a detail) in order; the first that holds is reported."""
     assert col.name is not None
-    v = col.name
+    v = col.text()
     t = f"trim({v})"
     spec = col.spec
     empty = f"({v} IS NULL OR {t} = '')"
     checks: list[tuple[str, str, str]] = []
     if fmt == "jsonl":
-        checks.append(("nested-value", f"n{v[1:]}", "NULL"))
+        checks.append(("nested-value", f"n{col.name[1:]}", "NULL"))
     checks.append(("nul", f"contains({v}, chr(0))", "NULL"))
     if col.required:
         checks.append(("required", empty, "NULL"))
@@ -201,11 +256,19 @@ def column_checks(col: FileColumn, fmt: str) -> list[tuple[str, str, str]]:
                        f"AND DATE {lit(END_INSTANT)} - 1", "NULL"))
     elif kind == "timestamp":
         with_offset = f"regexp_full_match({t}, {lit(_DATE + _TIME + _OFFSET)})"
-        naive = f"regexp_full_match({t}, {lit(_DATE + '(' + _TIME + ')?')}) AND TRY_CAST({t} AS TIMESTAMP) IS NOT NULL"
-        checks.append(("naive-timestamp", present + f"NOT {with_offset} AND {naive}", "NULL"))
+        if spec.zone is None:
+            naive = f"regexp_full_match({t}, {lit(_DATE + '(' + _TIME + ')?')}) AND TRY_CAST({t} AS TIMESTAMP) IS NOT NULL"
+            checks.append(("naive-timestamp", present + f"NOT {with_offset} AND {naive}", "NULL"))
         checks.append(("utc-offset", present + f"{with_offset} AND NOT regexp_full_match({t}, {lit(_DATE + _TIME + _REAL_OFFSET)})",
                        "NULL"))
-        checks.append(("timestamp", present + f"(NOT {with_offset} OR {typed_sql(spec, v)} IS NULL)", "NULL"))
+        if spec.zone is None:
+            checks.append(("timestamp", present + f"(NOT {with_offset} OR {typed_sql(spec, v)} IS NULL)", "NULL"))
+        else:  # written without an offset: a wall-clock time in the column's zone, which must name one instant
+            local = f"regexp_full_match({t}, {lit(_DATE + _TIME)})"
+            checks.append(("timestamp", present + f"(NOT ({with_offset} OR {local}) OR {typed_sql(spec, v)} IS NULL)", "NULL"))
+            wall = f"TRY_CAST({t} AS TIMESTAMP)"
+            checks.append(("local-time", present + f"{local} AND {clock_change(wall, spec.zone)} IS NOT NULL",
+                           clock_change(wall, spec.zone)))
         # the year as written and the UTC instant: 0000-01-01 and 2999-12-31T23:00-12:00 are both outside
         checks.append(("time-range", present + f"(NOT substr({t}, 1, 4) BETWEEN {lit(str(FIRST_YEAR))} AND {lit(str(LAST_YEAR))} "
                        f"OR {typed_sql(spec, v)} < TIMESTAMPTZ {lit(FIRST_INSTANT + ' 00:00:00+00')} "
@@ -217,6 +280,47 @@ def column_checks(col: FileColumn, fmt: str) -> list[tuple[str, str, str]]:
     if spec.maximum is not None:
         checks.append(("maximum", present + f"{typed_sql(spec, v)} > {spec.maximum:f}", lit(f"{spec.maximum:f}")))
     return checks
+
+
+PLAIN = {
+    "integer": "regexp_full_match({v}, '-?[0-9]{{1,18}}')",
+    "number": "regexp_full_match({v}, '-?[0-9]{{1,29}}(\\.[0-9]{{1,9}})?')",
+    "boolean": "{v} IN ('true', 'false', 'yes', 'no', '1', '0')",
+    "date": "regexp_full_match({v}, '(19|2[0-9])[0-9]{{2}}-[0-9]{{2}}-[0-9]{{2}}') AND TRY_CAST({v} AS DATE) IS NOT NULL",
+    "timestamp": ("regexp_full_match({v}, '(19|2[0-9])[0-9]{{2}}-[0-9]{{2}}-[0-9]{{2}}[T ][0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}}(\\.[0-9]+)?)?"
+                  " ?([zZ]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)') AND {typed} >= TIMESTAMPTZ '1900-01-01 00:00:00+00' "
+                  "AND {typed} < TIMESTAMPTZ '3000-01-01 00:00:00+00'"),
+}
+"""A text value written plainly, which no check of its type refuses (one regular expression): only the other
+values go through the checks. A superset of the refused values is all :func:`suspect_sql` needs."""
+
+
+def suspect_sql(col: FileColumn, cases: Sequence[tuple[str, str, str]], fmt: str, *, reported: bool) -> str:
+    """SQL that holds for every row where one of ``cases`` may hold: the rows the checks need to look at."""
+    native = col.suspect()
+    if native is not None:
+        return native
+    plain = PLAIN.get(col.spec.type)
+    if reported or (plain is None and col.spec.type != "string") or col.spec.zone is not None:
+        return " OR ".join(f"({cond})" for _, cond, _ in cases)
+    assert col.name is not None
+    v = col.name
+    if col.spec.type == "string":  # a NUL, or a value below '!' (empty, or starting with a space), or not allowed
+        found = [f"contains({v}, chr(0))", f"{v} < '!'"]
+        if col.spec.allowed:
+            found.append(f"{v} NOT IN ({', '.join(lit(a) for a in col.spec.allowed)})")
+    else:
+        assert plain is not None
+        found = [f"({v} IS NOT NULL AND NOT coalesce({plain.format(v=v, typed=col.typed())}, false))"]
+    if col.required:
+        found.append(f"{v} IS NULL")
+    if fmt == "jsonl":
+        found.append(f"n{v[1:]}")
+    if col.spec.minimum is not None:
+        found.append(f"{col.typed()} < {col.spec.minimum:f}")
+    if col.spec.maximum is not None:
+        found.append(f"{col.typed()} > {col.spec.maximum:f}")
+    return "(" + " OR ".join(found) + ")"
 
 
 def decimal_places(t: str) -> str:

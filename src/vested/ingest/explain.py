@@ -60,6 +60,10 @@ def explain(code: str, col: FileColumn, value: str | None, detail: str | None, r
         example = text if "T" in text else f"{text}T00:00:00"
         return (f"{shown} has no UTC offset, so the moment it names is unknown",
                 f"write the offset, e.g. {example}Z (UTC) or {example}+02:00; periods are cut in {tz} time")
+    if code == "local-time":
+        change = "the clocks went forward past it" if detail == "skipped" else "the clocks went back over it, so it happens twice"
+        return (f"{shown} is not one moment in {spec.zone}: {change}",
+                "write this value with its UTC offset, e.g. 2025-10-26T01:30:00+01:00")
     if code == "timestamp":
         return f"{shown} is not a timestamp", "write ISO 8601 with a UTC offset, e.g. 2025-06-01T08:00:00Z"
     if code == "utc-offset":

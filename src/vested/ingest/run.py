@@ -16,6 +16,7 @@ import duckdb
 from vested.core.diagnostics import Severity
 from vested.core.measures import Column, Dataset
 from vested.core.model import Agreement
+from vested.ingest.native import suspect, typed_value
 from vested.ingest.report import IngestProblem, IngestReport
 from vested.ingest.sql import STORAGE_TYPES, typed_sql
 from vested.storage import BatchStore
@@ -34,16 +35,35 @@ class Source:
 
 @dataclass(frozen=True)
 class FileColumn:
-    """A declared column and where it is in the file (``name`` is its internal name in the ``raw`` table)."""
+    """A declared column and where it is in the file (``name`` is its internal name in the ``raw`` table).
+
+    ``native`` is the DuckDB type of a typed source column checked on its typed values
+    (:mod:`vested.ingest.native`); None when the column is read as text (``raw`` holds VARCHAR).
+    """
 
     index: int
     spec: Column
     name: str | None
     position: int | None
     required: bool
+    native: str | None = None
 
     def typed(self) -> str:
-        return typed_sql(self.spec, self.name) if self.name else f"CAST(NULL AS {STORAGE_TYPES[self.spec.type]})"
+        """SQL for the stored value."""
+        if self.name is None:
+            return f"CAST(NULL AS {STORAGE_TYPES[self.spec.type]})"
+        return typed_value(self.spec, self.name, self.native) if self.native else typed_sql(self.spec, self.name)
+
+    def text(self) -> str:
+        """SQL for the value as text: as written in a text source, as DuckDB prints it for a typed one."""
+        assert self.name is not None
+        return f"CAST({self.name} AS VARCHAR)" if self.native else self.name
+
+    def suspect(self) -> str | None:
+        """SQL that holds for every row the text checks could refuse (None: run the text checks on every row)."""
+        if self.name is None or self.native is None:
+            return None
+        return suspect(self.spec, self.name, self.native, self.required)
 
 
 @dataclass(eq=False)
@@ -59,6 +79,10 @@ class IngestRun:
     first_rows: dict[str, int] = field(default_factory=dict)
     """JSON Lines: the first row in which each key appears (a key may be missing from other rows)."""
     columns: list[FileColumn] = field(default_factory=list)
+    native: dict[int, str] = field(default_factory=dict)
+    """The typed source columns read as they are (position in the header → DuckDB type); the rest are text."""
+    rows: int = 0
+    """The number of data rows (known once the source is read)."""
     batch_files: dict[str, Any] = field(default_factory=dict)
     """The earlier batches of the dataset, by the resolved path of their data file."""
 

@@ -30,7 +30,7 @@ def staged_quarantine(run: IngestRun, path: Path) -> AbstractContextManager[None
     """
     present = [c for c in run.columns if c.name is not None]
     error_name = "error" if all(c.spec.name != "error" for c in present) else "ingest_error"
-    names = ", ".join(f"r.{c.name}" for c in present)
+    names = ", ".join(f"{c.text().replace(str(c.name), f'r.{c.name}')}" for c in present)
     cursor = run.con.execute(
         f"SELECT r.__row, {names}, list(p.col ORDER BY p.col, p.code), list(p.code ORDER BY p.col, p.code), "
         f"list(p.value ORDER BY p.col, p.code), list(p.detail ORDER BY p.col, p.code) "
@@ -56,11 +56,13 @@ def write_batch(run: IngestRun, batch_id: str, who: str, now: datetime, rows: in
     """The typed rows as Parquet, then the manifest: the batch is visible only once both are in place."""
     data_file, _ = run.project.batch_paths(run.dataset.id, batch_id)
     typed = ", ".join(f"{c.typed()} AS {ident(c.spec.name)}" for c in run.columns)
-    good = "SELECT * FROM raw WHERE __row NOT IN (SELECT row FROM problems)"
+    # Without bad rows, `raw` is copied as it is read: DuckDB keeps the file's order (preserve_insertion_order), no sort.
+    good, order = ("SELECT * FROM raw WHERE __row NOT IN (SELECT row FROM problems)", " ORDER BY __row") if quarantined \
+        else ("SELECT * FROM raw", "")
     data_hash = hashlib.sha256()
 
     def write(tmp: Path) -> None:
-        run.con.execute(f"COPY (SELECT {typed} FROM ({good}) ORDER BY __row) TO {lit(str(tmp))} "
+        run.con.execute(f"COPY (SELECT {typed} FROM ({good}){order}) TO {lit(str(tmp))} "
                         f"(FORMAT parquet, COMPRESSION zstd, USE_TMP_FILE false)")  # our own temp file: see atomic_write_file
         with tmp.open("rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):

@@ -60,13 +60,16 @@ class DuckDBEngine:
 
     name = f"duckdb {duckdb.__version__}"
 
-    def __init__(self) -> None:
+    def __init__(self, *, memory_limit: str | None = None, threads: int | None = None, temp_directory: str | None = None) -> None:
         self._con: duckdb.DuckDBPyConnection | None = None
+        given = (("memory_limit", memory_limit), ("threads", threads), ("temp_directory", temp_directory))
+        self.config: dict[str, str | bool | int | float | list[str]] = {k: v for k, v in given if v is not None}
+        """DuckDB's settings (``memory_limit`` such as ``1GB``, ``threads``, ``temp_directory`` to spill to); unset: DuckDB's defaults."""
 
     def connection(self) -> duckdb.DuckDBPyConnection:
         """One in-memory database for everything this engine measures (opened on first use)."""
         if self._con is None:
-            self._con = duckdb.connect(":memory:")
+            self._con = duckdb.connect(":memory:", config=self.config)
         return self._con
 
     def measure(self, agreement: Agreement, sources: Mapping[str, Sequence[Path]], months: Sequence[str]) -> MetricTable:

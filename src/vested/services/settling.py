@@ -24,7 +24,7 @@ from vested.core.diagnostics import Diagnostic
 from vested.core.measured import MetricTable
 from vested.core.measures import Dataset
 from vested.core.model import Agreement
-from vested.core.periods import add_months, parse_month
+from vested.core.periods import add_months
 from vested.core.settlement import (
     BatchInput,
     Settlement,
@@ -117,12 +117,18 @@ def reported_in(ws: Workspace, batches: Sequence[DatedBatch], months: Sequence[s
 
 
 def recorded_chain_break(ws: Workspace, agreement: Agreement, first: str | None) -> Diagnostic | None:
-    """Whether the months already settled before ``first`` form a chain (each carries on from the one before)."""
+    """Whether the month settled before ``first`` carries on from the one before it (the link a settle builds on).
+
+    Only that link is read (two statements), so a settle's work does not grow with the months recorded
+    before it. Every settle checks the link it builds on, and ``broken_chain`` refuses to record months
+    that the next recorded month would not carry on from, so a link further back breaks only when a
+    ``settle --replace`` is killed half-way or a record is damaged: the next settle after that run
+    starts at the break or after it, and is then not refused (the price of not reading every month each time).
+    """
     if first is None:
         return None
-    periods = sorted((p for p in ws.store.settled_periods(agreement.id) if parse_month(p) < parse_month(first)), key=parse_month)
     records = []
-    for period in periods:
+    for period in (add_months(first, -2), add_months(first, -1)):
         record = ws.store.read_statement(agreement.id, period)
         if record is not None:
             records.append((period, record))

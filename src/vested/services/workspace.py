@@ -57,10 +57,12 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def default_engine() -> MetricEngine:
+def default_engine(*, memory_limit: str | None = None, threads: int | None = None,
+                   temp_directory: str | None = None) -> MetricEngine:
+    """DuckDB, with its memory limit (``1GB``), threads and spill folder when given (else DuckDB's defaults)."""
     from vested.measure.engine import DuckDBEngine
 
-    return DuckDBEngine()
+    return DuckDBEngine(memory_limit=memory_limit, threads=threads, temp_directory=temp_directory)
 
 
 def record_url(root: Path, store: str | None) -> str:
