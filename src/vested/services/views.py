@@ -406,7 +406,13 @@ def dispute_line(ws: Workspace, agreement_id: str, period: str, line: str, comme
             raise bad_input("comment", "say why the line is disputed")
         if len(comment) > MAX_COMMENT:
             raise bad_input("comment", f"at most {MAX_COMMENT} characters")
-        return signoff.dispute(ws, path, period, line.strip(), comment.strip())
+        current = ws.record.statement(agreement_id, period)
+        labels = _labels(current.text) if current else []
+        chosen = line.strip()
+        if not (chosen.isdigit() and 1 <= int(chosen) <= len(labels)) and chosen not in labels:
+            raise bad_input("line", f"the statement has lines 1 to {len(labels)}; there is no line {chosen!r}",
+                            "give its number or its label")
+        return signoff.dispute(ws, path, period, chosen, comment.strip())
 
     return recording(ws, step)
 
