@@ -13,7 +13,7 @@ from vested.core.pricing import price_period
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-@pytest.mark.parametrize("folder", ["helpdesk", "car-repair"])
+@pytest.mark.parametrize("folder", ["helpdesk", "car-repair", "shared-savings"])
 def test_vested_agreement_checks_without_any_warning(folder: str) -> None:
     loaded = load_agreement(EXAMPLES / folder / "vested.yaml")
     assert loaded.ok

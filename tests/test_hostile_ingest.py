@@ -253,7 +253,7 @@ def test_plain_numbers_and_ordinary_text_are_left_alone(value: str) -> None:
 
 
 def test_a_full_disk_while_writing_the_batch_is_a_clear_error_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import vested.ingest.write
+    import vested.storage.folder
 
     calls = []
 
@@ -261,7 +261,7 @@ def test_a_full_disk_while_writing_the_batch_is_a_clear_error_and_leaves_nothing
         calls.append(path)
         raise OSError(28, "No space left on device", str(path))
 
-    monkeypatch.setattr(vested.ingest.write, "atomic_write_bytes", full_disk)
+    monkeypatch.setattr(vested.storage.folder, "atomic_write_bytes", full_disk)  # the manifest, as the folder commits it
     quarantine = tmp_path / "bad.csv"
     report = ingest(project_in(tmp_path), write(tmp_path, "t.csv", HEADER, row(), row(ticket_id="T2", store="0")),
                     quarantine=quarantine)

@@ -1,22 +1,27 @@
-"""The same metric definitions give the same numbers on PostgreSQL as on DuckDB.
+"""The same metric definitions give the same numbers on PostgreSQL and on Spark as on DuckDB.
 
-Needs the PostgreSQL server at 127.0.0.1:5432 (user postgres, database test, trust auth). The rows
-of the DuckDB tests go into tables of a schema made for this run (dropped afterwards); the agreement
-is measured by both engines and the two tables of values must be equal. Without a server the tests
-are skipped with the reason, except under CI=true, where a missing server is a failure: CI must not
-go green by quietly running none of them.
+Each comparison runs once per engine (``other``: ``postgres``, ``spark``). PostgreSQL needs the server
+at 127.0.0.1:5432 (user postgres, database test, trust auth): the rows of the DuckDB tests go into
+tables of a schema made for this run (dropped afterwards). Spark reads the same Parquet files as
+DuckDB, in the run's one local session (``tests/test_measure_spark.py``). The agreement is measured
+by DuckDB and by the other engine, and the two tables of values must be equal. Without a server (or
+without pyspark and Java) those tests are skipped with the reason, except under CI=true, where that
+is a failure: CI must not go green by quietly running none of them.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
 import sqlalchemy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.test_measure_engine import (
     OUTAGE_COLUMNS,
@@ -32,6 +37,8 @@ from tests.test_measure_engine import (
     write_parquet,
 )
 from tests.test_measure_months import DST_EVENTS, DST_ROWS, EVENT_COLUMNS, check_dst_months, dst_agreement
+from tests.test_measure_spark import cases, spark_engine, without_method_notes
+from tests.test_measure_spark import spark as spark  # the run's one Spark session (a fixture)
 from vested.core.measured import MetricTable
 from vested.core.model import Agreement
 from vested.measure.engine import Percentiles, measure_metrics, measure_metrics_sql
@@ -101,13 +108,45 @@ def server() -> Iterator[sqlalchemy.Engine]:
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def schema(server: sqlalchemy.Engine) -> Iterator[str]:
-    """A schema of this run's own, holding one table per dataset; dropped at the end."""
+def create_table(connection: sqlalchemy.Connection, table: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> None:
+    connection.exec_driver_sql(f"CREATE TABLE {table} ("
+                               + ", ".join(f'"{c}" {PG_TYPES.get(t, t)}' for c, t in columns.items()) + ")")
+    converted = [tuple(when(v) if kind == "TIMESTAMPTZ" else v for v, kind in zip(row, columns.values(), strict=True))
+                 for row in rows]
+    if converted:  # an empty list of parameters is not an empty insert to the driver
+        connection.exec_driver_sql(f"INSERT INTO {table} VALUES ({', '.join('%s' for _ in columns)})", converted)
+
+
+Data = Mapping[str, tuple[dict[str, str], Sequence[tuple[Any, ...]]]]
+Measure = Callable[[Agreement, Data, Mapping[str, list[Path]], list[str], Percentiles], MetricTable]
+"""An engine other than DuckDB measuring an agreement over some rows: PostgreSQL from tables of them made for the
+call, Spark from the Parquet files DuckDB reads."""
+ENGINES = [pytest.param("postgres", marks=pytest.mark.postgres), pytest.param("spark", marks=pytest.mark.spark)]
+
+
+@pytest.fixture(params=ENGINES)
+def other(request: pytest.FixtureRequest) -> Measure:
+    """The engine compared with DuckDB."""
+    if request.param == "spark":
+        session = request.getfixturevalue("spark")
+        return lambda a, data, files, months, method: spark_engine(session, method).measure_metrics(a, files, months)
+    server: sqlalchemy.Engine = request.getfixturevalue("server")
+
+    def on_postgres(a: Agreement, data: Data, files: Mapping[str, list[Path]], months: list[str],
+                    method: Percentiles) -> MetricTable:
+        with tables(server, data) as schema:
+            return measure_metrics_sql(a, server, {d: f"{schema}.{d}" for d in data}, months, percentiles=method)
+
+    return on_postgres
+
+
+@contextmanager
+def tables(server: sqlalchemy.Engine, data: Data) -> Iterator[str]:
+    """A schema of its own holding one table per dataset; dropped at the end."""
     name = f"vested_test_{uuid.uuid4().hex[:12]}"
     with server.begin() as connection:
         connection.exec_driver_sql(f'CREATE SCHEMA "{name}"')
-        for dataset, (columns, rows) in DATA.items():
+        for dataset, (columns, rows) in data.items():
             create_table(connection, f'"{name}"."{dataset}"', columns, rows)
     try:
         yield name
@@ -116,34 +155,26 @@ def schema(server: sqlalchemy.Engine) -> Iterator[str]:
             connection.exec_driver_sql(f'DROP SCHEMA "{name}" CASCADE')
 
 
-def create_table(connection: sqlalchemy.Connection, table: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> None:
-    connection.exec_driver_sql(f"CREATE TABLE {table} ("
-                               + ", ".join(f'"{c}" {PG_TYPES.get(t, t)}' for c, t in columns.items()) + ")")
-    converted = [tuple(when(v) if kind == "TIMESTAMPTZ" else v for v, kind in zip(row, columns.values(), strict=True))
-                 for row in rows]
-    connection.exec_driver_sql(f"INSERT INTO {table} VALUES ({', '.join('%s' for _ in columns)})", converted)
-
-
-def on_both(tmp_path: Path, server: sqlalchemy.Engine, schema: str, metrics: str, months: list[str],
+def on_both(tmp_path: Path, other: Measure, metrics: str, months: list[str],
             calendar: str = "{start: 2025-01}", *, percentiles: Percentiles = "auto",
-            a: Agreement | None = None) -> tuple[MetricTable, MetricTable]:
+            a: Agreement | None = None, data: Data = DATA) -> tuple[MetricTable, MetricTable]:
     a = a if a is not None else agreement_with(metrics, calendar)
-    files = {d: [write_parquet(tmp_path / f"{d}.parquet", columns, rows)] for d, (columns, rows) in DATA.items()}
+    folder = tmp_path / uuid.uuid4().hex  # hypothesis runs many examples in one tmp_path
+    folder.mkdir()
+    files = {d: [write_parquet(folder / f"{d}.parquet", columns, rows)] for d, (columns, rows) in data.items()}
     duck = measure_metrics(a, files, months, percentiles=percentiles)
-    pg = measure_metrics_sql(a, server, {d: f"{schema}.{d}" for d in DATA}, months, percentiles=percentiles)
-    return duck, pg
+    return duck, other(a, data, files, months, percentiles)
 
 
-@pytest.mark.postgres
 @pytest.mark.parametrize("method", PERCENTILE_METHODS)
 @pytest.mark.parametrize("calendar", ["{start: 2025-01}", "{start: 2025-01, time_zone: America/Chicago, fiscal_year_start: 2}"])
-def test_postgres_gives_the_same_numbers_as_duckdb(tmp_path: Path, server: sqlalchemy.Engine, schema: str, calendar: str,
-                                                   method: Percentiles) -> None:
-    duck, pg = on_both(tmp_path, server, schema, METRICS, MONTHS, calendar, percentiles=method)
+def test_the_other_engines_give_the_same_numbers_as_duckdb(tmp_path: Path, other: Measure, calendar: str,
+                                                           method: Percentiles) -> None:
+    duck, pg = on_both(tmp_path, other, METRICS, MONTHS, calendar, percentiles=method)
     assert pg.values == duck.values
-    assert pg.notes == duck.notes
+    assert without_method_notes(pg) == list(duck.notes)
     if method == "ranks":  # and by rank the same numbers as by the engines' own percentile aggregates
-        assert pg.values == on_both(tmp_path, server, schema, METRICS, MONTHS, calendar, percentiles="aggregate")[1].values
+        assert pg.values == on_both(tmp_path, other, METRICS, MONTHS, calendar, percentiles="aggregate")[1].values
     values = [v for by_month in pg.values.values() for v in by_month.values()]
     assert sum(v is not None for v in values) > len(values) // 2  # not equal by being empty
     zone = "America/Chicago" if "Chicago" in calendar else "UTC"
@@ -153,29 +184,44 @@ def test_postgres_gives_the_same_numbers_as_duckdb(tmp_path: Path, server: sqlal
     assert pg.value("spend", "2025-03") is None  # no tickets in March
 
 
-@pytest.mark.postgres
 @pytest.mark.parametrize("method", PERCENTILE_METHODS)
-def test_months_across_daylight_saving_time_match_duckdb(tmp_path: Path, server: sqlalchemy.Engine, schema: str,
-                                                         method: Percentiles) -> None:
+def test_months_across_daylight_saving_time_match_duckdb(tmp_path: Path, other: Measure, method: Percentiles) -> None:
     months = ["2024-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-10", "2025-11", "2025-12"]
-    duck, pg = on_both(tmp_path, server, schema, "", months, percentiles=method, a=dst_agreement())
+    duck, pg = on_both(tmp_path, other, "", months, percentiles=method, a=dst_agreement())
     check_dst_months(pg)
     assert pg.values == duck.values
     assert len(DST_EVENTS) == sum(int(pg.value("events", m) or 0) for m in months)
 
 
-@pytest.mark.postgres
-def test_quotes_percent_signs_and_colons_in_values_are_data(tmp_path: Path, server: sqlalchemy.Engine, schema: str) -> None:
-    duck, pg = on_both(tmp_path, server, schema, METRICS, ["2025-05", "2025-06"])
+def test_quotes_percent_signs_and_colons_in_values_are_data(tmp_path: Path, other: Measure) -> None:
+    duck, pg = on_both(tmp_path, other, METRICS, ["2025-05", "2025-06"])
     assert pg.value("obriens", "2025-05") == duck.value("obriens", "2025-05") == 1
     assert pg.value("obriens", "2025-06") == 1
 
 
 @pytest.mark.postgres
-def test_a_dataset_without_a_table_is_empty(server: sqlalchemy.Engine, schema: str) -> None:
+def test_a_dataset_without_a_table_is_empty(server: sqlalchemy.Engine) -> None:
     a = agreement_with("- {id: n, measure: {dataset: tickets, aggregate: count}}")
     table = measure_metrics_sql(a, server, {}, ["2025-06"])
     assert table.value("n", "2025-06") is None and table.notes[0].code == "no-data"
+
+
+@pytest.mark.spark
+def test_a_dataset_without_files_is_empty_on_spark(spark: Any) -> None:
+    a = agreement_with("- {id: n, measure: {dataset: tickets, aggregate: count}}")
+    table = spark_engine(spark).measure_metrics(a, {}, ["2025-06"])
+    assert table.value("n", "2025-06") is None and table.notes[0].code == "no-data"
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=cases(), method=st.sampled_from(["ranks", "aggregate"]))
+def test_generated_data_and_measures_give_the_same_numbers(tmp_path: Path, other: Measure, case: Any,
+                                                           method: Percentiles) -> None:
+    """Random rows, time zones and fiscal years; random measures of every aggregation, filter, window and exclusion."""
+    text, calendar, months, data = case
+    duck, found = on_both(tmp_path, other, text, months, calendar, percentiles=method, data=data)
+    assert found.values == duck.values
+    assert without_method_notes(found) == list(duck.notes)
 
 
 def test_a_missing_server_skips_but_fails_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -425,7 +425,7 @@ def test_measure_json_agrees_with_the_rows(desk: Desk, measured: dict[str, dict[
 
 
 def test_measure_csv_and_table_show_the_same_values(desk: Desk, measured: dict[str, dict[str, str]]) -> None:
-    text = ok("measure", desk.agreement, "--from", "2025-01", "--to", "2025-03", "--project", desk.project, "--csv").stdout
+    text = ok("measure", desk.agreement, "--from", "2025-01", "--to", "2025-03", "--project", desk.project, "--csv", "-").stdout
     rows = list(csv.reader(text.splitlines()))
     assert rows[0] == ["metric", "period", "value"]
     assert len(rows) == 1 + 9 * 3  # nine metrics, three months, every one with a value

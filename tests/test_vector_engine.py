@@ -224,6 +224,70 @@ outcomes:
   - {id: waiting, statement: Callers wait little, metric: wait_minutes, direction: lower, target: 5}
 """
 
+FORMULAS = """
+- id: savings
+  type: gainshare
+  baseline: {formula: "cost_per_order × orders"}
+  actual: spend
+  sharing_rate: {formula: "max_rate × quality"}
+  minimum_savings_rate: {formula: "lookup(msr, members)"}
+  cap: 10%
+  losses:
+    sharing_rate: {formula: "clamp(1 − 0.6 × quality, 40%, 60%)"}
+    cap: 4%
+    cap_amount: {formula: "7.5% × revenue"}
+  adjustments:
+    - {kind: withhold, value: 2%, applies_to: payments}
+    - {kind: factor, applies_to: losses, value: {formula: "1 − months_affected / 12 × members_affected"}}
+- id: labour
+  type: cost_plus
+  cost: labour_cost
+  fee_rate: 8%
+  adjustments:
+    - {kind: ceiling, value: {formula: "if calls > 5000 then 80000 else 60000"}}
+    - {kind: floor, value: 1000}
+- id: bonus
+  type: outcome_incentive
+  outcome: good_orders
+  kind: bonus
+  amount: {formula: "max(500, 2% × labour)"}
+  curve: {zero_at: 60, full_at: 90}
+- {id: per_call, type: per_unit, quantity: calls, rate: {formula: "if calls > 5000 then hourly_rate / 20 else hourly_rate / 16"}}
+- {id: desk, type: cost_plus, cost: labour_cost, fee_rate: {formula: "clamp(quality × 10%, 2%, 9%)"}}
+- id: absolute
+  type: gainshare
+  baseline: 90000
+  actual: spend
+  sharing_rate: 30%
+  cap_amount: {formula: "min(revenue × 1%, 4000)"}
+"""
+FORMULA_METRICS = """
+- {id: orders, unit: count}
+- {id: spend, unit: money}
+- {id: quality, unit: percent, minimum: 0, maximum: 100}
+- {id: members, unit: count}
+- {id: revenue, unit: money}
+- {id: months_affected, unit: count}
+- {id: members_affected, unit: percent}
+- {id: calls, unit: count}
+- {id: labour_cost, unit: money, formula: "calls × hours_per_call × hourly_rate"}
+"""
+FORMULA_EXTRA = """
+outcomes:
+  - {id: good_orders, statement: Orders are right, metric: quality, direction: higher, target: 80}
+parameters:
+  - {id: cost_per_order, value: 12.5, unit: money}
+  - {id: max_rate, value: 50%}
+  - {id: hours_per_call, value: 0.25}
+  - {id: hourly_rate, value: 48, unit: money}
+tables:
+  - id: msr
+    bands:
+      - {from: 3000, to: 5000, start: 5.0%, end: 3.9%}
+      - {from: 5000, to: 10000, start: 3.9%, end: 3.0%}
+      - {from: 10000, value: 3.0%}
+"""
+
 
 def value(low: str, high: str, places: int, *edges: str) -> st.SearchStrategy[Decimal]:
     """A value with ``places`` decimals in [low, high], or one of the ``edges`` (where a formula turns)."""
@@ -273,6 +337,16 @@ DRIVERS: dict[str, dict[str, st.SearchStrategy[Decimal]]] = {
         "fuel_index": value("80", "120", 2, "100", "105", "95", "110.25", "99.75", "94.5"),
         "power_index": value("200", "300", 2, "250", "256.25", "243.75"),
     },
+    "formulas": {
+        "orders": value("4000", "9000", 0, "8000"),
+        "spend": value("30000", "120000", 2, "100000", "95550", "96000"),
+        "quality": value("0", "100", 2, "66.67", "60", "90", "100"),
+        "members": value("3000", "20000", 0, "3000", "5000", "4000", "10000"),
+        "revenue": value("0", "900000", 2, "400000"),
+        "months_affected": value("0", "12", 0, "3"),
+        "members_affected": value("0", "100", 1, "50"),
+        "calls": value("0", "9000", 0, "5000", "5001", "6000"),
+    },
 }
 
 EDGE_RUNS: dict[str, list[dict[str, str]]] = {
@@ -291,6 +365,10 @@ EDGE_RUNS: dict[str, list[dict[str, str]]] = {
         {"spend_baseline": "150000", "spend": "135000"},
     ],
     "credits": [{"response_minutes": "45", "resolution_hours": "9.5"}, {"availability": "99.5", "answered": "95"}],
+    "formulas": [  # a loss of 0.09 (capped at 7.5% of 1.14) times 1 − 4/12 × 50% changes by exactly half a cent
+        {"orders": "4000", "spend": "100000", "revenue": "1.14", "months_affected": "4", "members_affected": "50"},
+        {"orders": "8000", "spend": "95550", "quality": "66.67", "members": "5000"},  # savings of 4,450 on a 3.9% corridor
+    ],
 }
 
 CASES: dict[str, tuple[str, Any, int]] = {
@@ -317,6 +395,9 @@ CASES: dict[str, tuple[str, Any, int]] = {
     # comes to a whole step, which floats cannot follow; terminating credits (per 2.5) round alike.
     "credits-ceiling-1": ("credits", minimal(CREDITS.replace("PER", "2.5"), CREDIT_METRICS, policy("ceiling", "1")), 5),
     "outcomes": ("outcomes", minimal(OUTCOMES, OUTCOME_METRICS, OUTCOME_LIST + policy()), 4),
+    "formulas": ("formulas", minimal(FORMULAS, FORMULA_METRICS, FORMULA_EXTRA + policy()), 2),
+    "formulas-half_even-per-statement": ("formulas", minimal(FORMULAS, FORMULA_METRICS,
+                                                               FORMULA_EXTRA + policy("half_even", apply="per_statement")), 2),
 }
 RUNS = 5
 EXAMPLES = int(os.environ.get("VESTED_VECTOR_EXAMPLES", "25"))

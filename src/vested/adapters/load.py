@@ -59,7 +59,7 @@ def locate(diagnostics: Sequence[Diagnostic], sources: dict[str, Source]) -> tup
     for d in diagnostics:
         if d.location is None and d.document in sources:
             is_key = d.code in KEY_CODES.get(d.document, KEY_CODES["agreement"])
-            d = d.at(sources[d.document].locate(d.path, key=is_key))
+            d = d.at(sources[d.document].locate(d.path, key=is_key, offset=d.offset))
         located.append(d)
     ordered = sorted(located, key=lambda d: (d.location.file, d.location.line, d.location.column) if d.location else ("", 0, 0))
     return limit_per_code(ordered)

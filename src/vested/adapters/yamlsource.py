@@ -34,9 +34,15 @@ class Source:
     positions: dict[Path, Location] = field(default_factory=dict)
     key_positions: dict[Path, Location] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    texts: dict[Path, tuple[str, int, int]] = field(default_factory=dict)
+    """Each text value's style ('' plain, quote, '|' or '>') and 0-based line and column, to place an offset in it."""
+    lines: list[str] = field(default_factory=list)
 
-    def locate(self, path: Path, *, key: bool = False) -> Location | None:
-        """The location of ``path``, or of its nearest ancestor that exists in the document."""
+    def locate(self, path: Path, *, key: bool = False, offset: int | None = None) -> Location | None:
+        """The location of ``path``, or of its nearest ancestor that exists in the document; with ``offset``,
+        of that character inside the text value at ``path`` (a formula)."""
+        if offset is not None and path in self.texts:
+            return self._inside(path, offset)
         table = self.key_positions if key else self.positions
         for end in range(len(path), -1, -1):
             prefix = path[:end]
@@ -45,6 +51,26 @@ class Source:
             if prefix in self.positions:
                 return self.positions[prefix]
         return Location(self.name, 1, 1)
+
+    def _inside(self, path: Path, offset: int) -> Location:
+        """Line and column of character ``offset`` of a text value, following its lines as YAML folds them."""
+        style, line, column = self.texts[path]
+        if style in ("|", ">"):  # a block: the text starts on the next line, at the block's indentation
+            line += 1
+            while line < len(self.lines) - 1 and not self.lines[line].strip():
+                line += 1
+            column = len(self.lines[line]) - len(self.lines[line].lstrip()) if line < len(self.lines) else 0
+        elif style:
+            column += 1  # after the opening quote
+        remaining = offset
+        while line < len(self.lines) - 1:
+            content = self.lines[line][column:].rstrip()
+            if remaining <= len(content):
+                break
+            remaining -= len(content) + 1  # a line break reads as one character (a space or a newline)
+            line += 1
+            column = len(self.lines[line]) - len(self.lines[line].lstrip())
+        return Location(self.name, line + 1, column + remaining + 1)
 
 
 class _TooBig(Exception):
@@ -79,6 +105,8 @@ class _Builder:
                          "remove the tag; an agreement holds plain text, numbers, lists and mappings", path, node)
             return None
         if isinstance(node, yaml.ScalarNode):
+            if node.tag.endswith(":str"):
+                self.source.texts[path] = (node.style or "", node.start_mark.line, node.start_mark.column)
             return self.scalar(node)
         if id(node) in self.active:
             self.problem("yaml-alias", "this alias refers to a list or mapping that contains it, so it never ends",
@@ -181,7 +209,7 @@ MAX_EXPONENT = 30
 
 def read_yaml(text: str, name: str, document: str = "agreement") -> Source:
     """Parse ``text`` (the contents of file ``name``); syntax problems become diagnostics."""
-    source = Source(name)
+    source = Source(name, lines=text.splitlines())
 
     def fail(code: str, message: str, hint: str, where: Location) -> Source:
         source.diagnostics.append(error(code, message, hint, (), document).at(where))

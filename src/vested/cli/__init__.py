@@ -24,7 +24,9 @@ from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 
+from vested import __version__
 from vested.core.diagnostics import Diagnostic
 from vested.render.diagnostics import format_diagnostics
 from vested.services.result import Result, result_json
@@ -32,15 +34,53 @@ from vested.services.workspace import Workspace, open_workspace
 
 T = TypeVar("T")
 
+
+def _flags_without_type(params: list[Any]) -> list[Any]:
+    """A flag takes no value, so --help shows it without a type (Typer would write ``<bool>``)."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class Command(TyperCommand):
+    """A ``vested`` command: its flags are listed without a ``<bool>`` type."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_without_type(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    """The ``vested`` command group: its flags (``--version``, ``--help``) are listed without a type."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _flags_without_type(super().get_params(ctx))
+
+
 app = typer.Typer(
     name="vested",
+    cls=Group,
     help="Outcome-based (Vested) agreements as code: write, check, price, test and run them.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion and --show-completion (README: shell completion)
     pretty_exceptions_enable=False,
 )
 console = Console()
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        print(__version__)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                                   help="Print the version and exit.")] = False) -> None:
+    # The options of `vested` itself; the commands' help is on each command.
+    return None
+
 ProjectOption = Annotated[Path | None, typer.Option("--project", help="Project folder: the record (vested.db), the "
                                                     "batch files (default: .vested in the current folder).")]
 AsOption = Annotated[str | None, typer.Option("--as", "--who", help="The user who acts, recorded with what they do "
@@ -93,8 +133,8 @@ for command in (init.init, author.check, author.price, run.ingest, run.measure, 
                 record.dispute, record.resolve, record.history, record.verify, record.reproduce, record.export,
                 deal.economics, deal.compare, deal.align, deal.simulate, deal.tune, author.schema, author.explain,
                 author.version, demo.demo, serve.serve):
-    app.command()(command)
-record.users.command("password")(serve.user_password)
+    app.command(cls=Command)(command)
+record.users.command("password", cls=Command)(serve.user_password)
 app.add_typer(record.users, name="user")
 app.add_typer(record.store, name="store")
 

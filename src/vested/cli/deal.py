@@ -11,7 +11,9 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from vested.cli import JsonOption, console, finish, workspace
+from vested.cli import JsonOption, console, workspace
+from vested.cli.export import CsvOption, XlsxOption, finish_tables
+from vested.cli.progress import progress_bar
 from vested.services.result import Result
 
 T = TypeVar("T")
@@ -26,15 +28,22 @@ def economics(
     agreement: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
     scenario: Annotated[Path, typer.Argument(help="The scenario YAML file (drivers, costs, levers).")],
     levers: LeversOption = "best",
+    csv: CsvOption = None,
+    xlsx: XlsxOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Each party's economics per period and over the term: payments, costs, margin, NPV, IRR, payback."""
+    """Each party's economics per period and over the term: payments, costs, margin, NPV, IRR, payback.
+
+    Example: vested economics examples/helpdesk/vested.yaml examples/helpdesk/scenario.yaml --xlsx economics.xlsx
+    """
     from vested.render.deal import economics_json, economics_table
+    from vested.render.sheets import economics_sheets
     from vested.services.deal import economics as evaluate
 
-    finish(evaluate(workspace(), agreement, scenario, levers), as_json,
-           lambda run: economics_json(run.economics, run.lever_choice),
-           lambda run: console.print(economics_table(run.economics, run.lever_choice)))
+    finish_tables(evaluate(workspace(), agreement, scenario, levers), as_json,
+                  lambda run: economics_json(run.economics, run.lever_choice, run.against_status_quo),
+                  lambda run: console.print(economics_table(run.economics, run.lever_choice, run.against_status_quo)),
+                  lambda run: economics_sheets(run.economics), csv, xlsx)
 
 
 def compare(
@@ -44,27 +53,41 @@ def compare(
     status_quo: Annotated[Path | None, typer.Option("--status-quo", help="The status quo agreement (default: the "
                                                     "scenario's status_quo, else A), run with no levers.")] = None,
     levers: LeversOption = "best",
+    csv: CsvOption = None,
+    xlsx: XlsxOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Two agreements side by side on one scenario, against the status quo, with a win-win verdict."""
+    """Two agreements side by side on one scenario, against the status quo, with a win-win verdict.
+
+    Example: vested compare examples/helpdesk/task-based.yaml examples/helpdesk/vested.yaml --scenario examples/helpdesk/scenario.yaml
+    """
     from vested.render.deal import compare_json, compare_table
+    from vested.render.sheets import compare_sheets
     from vested.services.deal import compare as compare_agreements
 
-    finish(compare_agreements(workspace(), a, b, scenario, status_quo, levers), as_json, compare_json,
-           lambda comparison: console.print(compare_table(comparison)))
+    finish_tables(compare_agreements(workspace(), a, b, scenario, status_quo, levers), as_json, compare_json,
+                  lambda comparison: console.print(compare_table(comparison)),
+                  compare_sheets, csv, xlsx)
 
 
 def align(
     agreement: Annotated[Path, typer.Argument(help="The agreement YAML file.")],
     scenario: Annotated[Path, typer.Argument(help="The scenario YAML file with the supplier's levers.")],
+    csv: CsvOption = None,
+    xlsx: XlsxOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Incentive alignment: the supplier's most profitable levers under this agreement, and what they do to the customer."""
+    """Incentive alignment: the supplier's most profitable levers under this agreement, and what they do to the customer.
+
+    Example: vested align examples/helpdesk/vested.yaml examples/helpdesk/scenario.yaml
+    """
     from vested.render.deal import align_json, align_table
+    from vested.render.sheets import align_sheets
     from vested.services.deal import align as find_alignment
 
-    finish(find_alignment(workspace(), agreement, scenario), as_json, align_json,
-           lambda alignment: console.print(align_table(alignment)))
+    finish_tables(find_alignment(workspace(), agreement, scenario), as_json, align_json,
+                  lambda alignment: console.print(align_table(alignment)),
+                  align_sheets, csv, xlsx)
 
 
 
@@ -88,16 +111,24 @@ def simulate(
     charts: Annotated[Path | None, typer.Option("--charts", help="Write the histograms and fan chart (SVG and PNG) "
                                                 "to this folder.")] = None,
     project: HistoryOption = None,
+    csv: CsvOption = None,
+    xlsx: XlsxOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Risk simulation: each party's distribution, the chance each (and both) beat the status quo, how often caps bind."""
+    """Risk simulation: each party's distribution, the chance each (and both) beat the status quo, how often caps bind.
+
+    Example: vested simulate examples/helpdesk/vested.yaml examples/helpdesk/scenario.yaml --runs 2000
+    """
+    from vested.render.sheets import simulate_sheets
     from vested.render.simulate import simulate_json, simulate_table
     from vested.services.charts import write_simulate_charts
     from vested.services.risk import simulate as simulate_deal
 
-    result = simulate_deal(workspace(project), agreement, scenario, runs, seed, levers, status_quo)
+    with progress_bar(as_json, f"simulating {runs:,} runs"):  # one step: the bar shows it is working
+        result = simulate_deal(workspace(project), agreement, scenario, runs, seed, levers, status_quo)
     write_charts(result, charts, write_simulate_charts, as_json)
-    finish(result, as_json, simulate_json, lambda simulation: console.print(simulate_table(simulation)))
+    finish_tables(result, as_json, simulate_json, lambda simulation: console.print(simulate_table(simulation)),
+                  simulate_sheets, csv, xlsx)
 
 
 def tune(
@@ -108,15 +139,26 @@ def tune(
     seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same search.")] = 1,
     levers: LeversOption = "best",
     status_quo: Annotated[Path | None, typer.Option("--status-quo", help="The status quo agreement, with no levers.")] = None,
+    min_share: Annotated[str | None, typer.Option("--min-share", metavar="SHARE", help="Each party must get at least "
+                                                  "this share of the value created, e.g. 40% (default: the scenario's "
+                                                  "tune.split, else any split).")] = None,
     charts: Annotated[Path | None, typer.Option("--charts", help="Write the Pareto frontier chart to this folder.")] = None,
     project: HistoryOption = None,
+    csv: CsvOption = None,
+    xlsx: XlsxOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Find the deal: terms that maximise the expected joint result while both beat the status quo often enough."""
+    """Find the deal: terms that maximise the expected joint result while both beat the status quo often enough.
+
+    Example: vested tune examples/helpdesk/vested.yaml examples/helpdesk/scenario.yaml --min-share 40%
+    """
+    from vested.render.sheets import tune_sheets
     from vested.render.simulate import tune_json, tune_table
     from vested.services.charts import write_tune_charts
     from vested.services.risk import tune as tune_deal
 
-    result = tune_deal(workspace(project), agreement, scenario, runs, seed, levers, status_quo)
+    with progress_bar(as_json, "evaluating the terms as written") as tell:
+        result = tune_deal(workspace(project), agreement, scenario, runs, seed, levers, status_quo, min_share, tell)
     write_charts(result, charts, write_tune_charts, as_json)
-    finish(result, as_json, tune_json, lambda tuned: console.print(tune_table(tuned)))
+    finish_tables(result, as_json, tune_json, lambda tuned: console.print(tune_table(tuned)),
+                  tune_sheets, csv, xlsx)

@@ -18,7 +18,10 @@ def demo(
     = Path("vested-demo"),
     as_json: JsonOption = False,
 ) -> None:
-    """Tell the help-desk story end to end: check, generate data, ingest, settle, score, report."""
+    """Tell the help-desk story end to end: check, generate data, ingest, settle, score, report.
+
+    Example: vested demo --out vested-demo
+    """
     from rich.progress import Progress
 
     from vested.render.demo import demo_json, demo_sections

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vested.cli import AsOption, JsonOption, ProjectOption, StoreOption, console, finish, workspace
+from vested.cli import AsOption, Command, Group, JsonOption, ProjectOption, StoreOption, console, finish, workspace
 from vested.services.result import Result
 
 if TYPE_CHECKING:
@@ -27,11 +27,11 @@ AgreementArgument = Annotated[Path, typer.Argument(help="The agreement YAML file
 PeriodArgument = Annotated[str, typer.Argument(help="The settled month, YYYY-MM.")]
 
 users: typer.Typer = typer.Typer(help="The users of the record: each of a party, in a role (customer, supplier, auditor), with a key.",
-                    no_args_is_help=True)
-store: typer.Typer = typer.Typer(help="The record itself: bring an old project folder in.", no_args_is_help=True)
+                    no_args_is_help=True, cls=Group)
+store: typer.Typer = typer.Typer(help="The record itself: bring an old project folder in.", no_args_is_help=True, cls=Group)
 
 
-@users.command("add")
+@users.command("add", cls=Command)
 def user_add(
     agreement: AgreementArgument,
     user_id: Annotated[str, typer.Argument(help="The new user's id, e.g. alice.")],
@@ -60,7 +60,7 @@ def user_add(
     finish(result, as_json, lambda added: {**users_json([added.user]), "key_file": added.key_file}, show)
 
 
-@users.command("list")
+@users.command("list", cls=Command)
 def user_list(project: ProjectOption = None, store_url: StoreOption = None, as_json: JsonOption = False) -> None:
     """List the users of the record with their party and role.
 
@@ -209,7 +209,7 @@ def export(
            lambda r: console.print(f"wrote {bundle}: {r.entries} ledger entries, head {r.head}"))
 
 
-@store.command("import")
+@store.command("import", cls=Command)
 def store_import(
     folder: Annotated[Path, typer.Argument(help="The old project folder (batches/ and statements/ as files).")],
     agreements: Annotated[list[Path], typer.Option("--agreement", help="An agreement file its statements were settled "

@@ -124,7 +124,12 @@ def align(agreement: Agreement, scenario: Scenario, evaluator: Evaluator | None 
                 raise _OverBudget
         return results[mask]
 
+    # A lever that needs the customer's consent, which the scenario does not give, is not the supplier's to pull.
+    forbidden = sum(1 << i for i, lever in enumerate(ev.levers) if lever.needs_consent and not lever.customer_agrees)
+
     def supplier_key(mask: int) -> tuple[Decimal, ...]:
+        if mask & forbidden:
+            return (Decimal("-Infinity"),) * 4
         customer, supplier = evaluate(mask)
         return _cents(supplier), _cents(customer + supplier), Decimal(-mask.bit_count()), Decimal(-mask)
 
@@ -150,7 +155,7 @@ def align(agreement: Agreement, scenario: Scenario, evaluator: Evaluator | None 
     else:
         note = f"local search: {n} levers is more than the {EXHAUSTIVE_LEVERS} searched exhaustively; "
     if exhaustive:
-        supplier_mask = max(results, key=supplier_key)
+        supplier_mask = max((m for m in results if not m & forbidden), key=supplier_key)
         joint_mask = max(results, key=joint_key)
         method = "exhaustive"
     else:
@@ -159,6 +164,9 @@ def align(agreement: Agreement, scenario: Scenario, evaluator: Evaluator | None 
         method = "local search"
         note += ("greedy single-lever additions and removals until none improves, from no levers and from all "
                  "levers; the best found is a local optimum, not guaranteed the global one")
+    if forbidden:
+        note += ("; the supplier's choice leaves out what needs the customer's consent, which the scenario does not "
+                 f"give: {', '.join(ev.lever_ids(forbidden))}")
     choice = _choice_of(ev, results)
     supplier_best, joint_best = choice(supplier_mask), choice(joint_mask)
     gap = joint_best.joint_npv - supplier_best.joint_npv
@@ -169,7 +177,8 @@ def align(agreement: Agreement, scenario: Scenario, evaluator: Evaluator | None 
         engine_calls=ev.engine_calls, no_levers=choice(0), supplier_best=supplier_best, joint_best=joint_best,
         misaligned=misaligned, reason=_reason(supplier_best, joint_best, gap, misaligned),
         lever_effects=tuple(_lever_effect(ev, evaluate, supplier_mask, joint_mask, i) for i in range(n)),
-        ranking=tuple(choice(m) for m in sorted(results, key=supplier_key, reverse=True)[:RANKED]),
+        ranking=tuple(choice(m) for m in sorted((m for m in results if not m & forbidden), key=supplier_key,
+                                                  reverse=True)[:RANKED]),
     )
 
 

@@ -15,8 +15,11 @@ from typing import Any
 
 from vested.core.bands import Bounds, band_problems
 from vested.core.checks_data import validate_datasets, validate_measures
+from vested.core.checks_formula import FORMULA_VALIDATIONS
+from vested.core.derived import formulas_in, reference_offset
 from vested.core.diagnostics import Diagnostic, Path, error, warning
 from vested.core.facts import MAX_DIGITS, did_you_mean
+from vested.core.formula import names_in
 from vested.core.model import Agreement
 from vested.core.money import ONE, ZERO, percent, show
 from vested.core.periods import LAST_YEAR, add_months, is_month, month_index
@@ -153,10 +156,15 @@ def validate_term_cycles(agreement: Agreement) -> Iterator[Diagnostic]:
     index = {t.id: i for i, t in enumerate(agreement.pricing)}
     for cycle in cycles:
         first, second = cycle[0], cycle[1]
-        where = next((ref.path for ref in agreement.pricing[index[first]].references()
-                      if ref.kind == "term" and ref.id == second), ())
+        term = agreement.pricing[index[first]]
+        where = next((ref.path for ref in term.references() if ref.kind == "term" and ref.id == second), None)
+        offset = None
+        if where is None:  # the amount is read in one of the term's formulas
+            where, offset = next(((path, reference_offset(f.node, second)) for f, path in formulas_in(term)
+                                  if second in (n.name for n in names_in(f.node))), ((), None))
         yield error("cycle", f"terms read each other's amounts in a cycle: {' → '.join(cycle)}",
-                    "one of them must use a fixed amount or a metric instead", term_path(agreement, index[first], *where))
+                    "one of them must use a fixed amount or a metric instead", term_path(agreement, index[first], *where),
+                    offset=offset)
 
 
 def validate_outcome_weights(agreement: Agreement) -> Iterator[Diagnostic]:
@@ -258,20 +266,23 @@ def validate_incentive_terms(agreement: Agreement) -> Iterator[Diagnostic]:
                             f"{show(term.target_price)} (target cost + target profit)",
                             "raise the ceiling to at least the target price", term_path(agreement, i, "ceiling_price"))
             if term.overrun_share.customer == 0:
-                yield error("pta-undefined", "the point of total assumption is undefined: the customer's share of an "
-                            "overrun is 0%, so the supplier bears every overrun from the first unit and the ceiling never binds",
-                            "give the customer a share of overruns (e.g. 70/30), or use a fixed_fee",
+                # Valid (the supplier simply bears every overrun), so a warning: the PTA has no value to report.
+                yield warning("pta-undefined", "the point of total assumption is undefined: the customer's share of an "
+                              "overrun is 0%, so the supplier bears every overrun from the first unit and the ceiling "
+                              "binds only above the target price",
+                              "nothing to fix if that is the deal; otherwise give the customer a share of overruns (e.g. 70/30)",
                             term_path(agreement, i, "overrun_share"))
         elif isinstance(term, CostPlusIncentiveFee):
             yield from _split(term.underrun_share, term_path(agreement, i, "underrun_share"), "underrun share")
             yield from _split(term.overrun_share, term_path(agreement, i, "overrun_share"), "overrun share")
-            if term.minimum_fee > term.maximum_fee:
-                yield error("fee-range", f"minimum fee {show(term.minimum_fee)} is above maximum fee {show(term.maximum_fee)}",
+            low, high = term.minimum_fee, term.maximum_fee
+            if low is not None and high is not None and low > high:
+                yield error("fee-range", f"minimum fee {show(low)} is above maximum fee {show(high)}",
                             "swap them", term_path(agreement, i, "minimum_fee"))
-            elif not term.minimum_fee <= term.target_fee <= term.maximum_fee:
-                yield error("fee-range", f"target fee {show(term.target_fee)} is outside [{show(term.minimum_fee)}, "
-                            f"{show(term.maximum_fee)}]", "the target fee lies between the minimum and maximum fee",
-                            term_path(agreement, i, "target_fee"))
+            elif (low is not None and term.target_fee < low) or (high is not None and term.target_fee > high):
+                shown = f"[{show(low) if low is not None else '−∞'}, {show(high) if high is not None else '∞'}]"
+                yield error("fee-range", f"target fee {show(term.target_fee)} is outside {shown}",
+                            "the target fee lies between the minimum and maximum fee", term_path(agreement, i, "target_fee"))
 
 
 def validate_weights_in_terms(agreement: Agreement) -> Iterator[Diagnostic]:
@@ -332,6 +343,7 @@ VALIDATIONS: tuple[Validation, ...] = (
     validate_term_details,
     validate_datasets,
     validate_measures,
+    *FORMULA_VALIDATIONS,
 )
 """Every validation, in the order they run."""
 

@@ -44,6 +44,9 @@ class Diagnostic:
     path: Path = ()
     document: str = "agreement"
     location: Location | None = None
+    offset: int | None = None
+    """For a problem inside a formula: the character offset in the formula's text (the adapter adds it
+    to the column of the text in the file)."""
 
     @property
     def is_error(self) -> bool:
@@ -53,8 +56,9 @@ class Diagnostic:
         return replace(self, location=location)
 
 
-def error(code: str, message: str, hint: str = "", path: Path = (), document: str = "agreement") -> Diagnostic:
-    return Diagnostic(Severity.ERROR, code, message, hint, path, document)
+def error(code: str, message: str, hint: str = "", path: Path = (), document: str = "agreement",
+          offset: int | None = None) -> Diagnostic:
+    return Diagnostic(Severity.ERROR, code, message, hint, path, document, offset=offset)
 
 
 def warning(code: str, message: str, hint: str = "", path: Path = (), document: str = "agreement") -> Diagnostic:
@@ -80,6 +84,7 @@ class UserError(Exception):
     core's public functions.
     """
 
-    def __init__(self, code: str, message: str, hint: str = "", path: Path = (), document: str = "facts"):
+    def __init__(self, code: str, message: str, hint: str = "", path: Path = (), document: str = "facts",
+                 offset: int | None = None):
         super().__init__(message)
-        self.diagnostic = error(code, message, hint, path, document)
+        self.diagnostic = error(code, message, hint, path, document, offset)

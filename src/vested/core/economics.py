@@ -177,13 +177,55 @@ def economics(agreement: Agreement, scenario: Scenario, levers: Sequence[str] = 
     )
 
 
+@dataclass(frozen=True)
+class AgainstStatusQuo:
+    """The customer's business case: this agreement (with its levers) against the status quo (today's contract).
+
+    A lever's own payback (:class:`InvestmentReturn`) is against the same agreement without that
+    lever; a business case states the payback against what the customer pays today. The flows are
+    the customer's monthly total cost under the status quo less under this agreement (its
+    investments left out), from the month of its first investment; the investment is the sum of the
+    customer's investments.
+    """
+
+    status_quo: str
+    """Which agreement stands for today, and with which levers (e.g. ``task-based.yaml with no levers``)."""
+    customer_investment: Decimal
+    savings: tuple[Decimal, ...]
+    """The customer's monthly saving against the status quo, from the first investment's month."""
+    customer_npv_gain: Decimal
+    """NPV of the customer's flows under this agreement less under the status quo (investments included)."""
+    payback_months: Decimal | None
+    """Months until the savings repay the customer's investments (None: not within the term, or nothing invested)."""
+    discounted_payback_months: Decimal | None
+
+
+def against_status_quo(mine: Economics, today: Economics, note: str) -> AgainstStatusQuo:
+    """What the customer gains by moving from ``today`` (the status quo's economics) to ``mine``, month by month."""
+    if len(mine.periods) != len(today.periods):
+        raise ValueError("the two economics cover different months")
+    invested = [p.money.customer_investment for p in mine.periods]
+    start = next((t for t, amount in enumerate(invested) if amount > 0), 0)
+    amount = sum(invested, ZERO)
+    saving = [b.money.customer_total_cost - (a.money.customer_total_cost - a.money.customer_investment)
+              for a, b in zip(mine.periods, today.periods, strict=True)][start:]
+    rate = mine.monthly_rate
+    return AgainstStatusQuo(
+        status_quo=note, customer_investment=amount, savings=tuple(saving),
+        customer_npv_gain=mine.customer_npv - today.customer_npv,
+        payback_months=payback(amount, saving) if amount > 0 else None,
+        discounted_payback_months=discounted_payback(amount, saving, rate) if amount > 0 else None)
+
+
 def investment_return(evaluator: Evaluator, levers: int, index: int,
                       periods: Sequence[PeriodEconomics]) -> InvestmentReturn:
     """What lever ``index``'s investment earns its payer, against ``levers`` without that lever;
     ``periods`` are the months with ``levers`` in effect."""
     lever = evaluator.levers[index]
     assert lever.investment is not None
-    payer, amount, start = lever.investment.paid_by, lever.investment.amount, evaluator.starts[index]
+    # a co-funded investment is shown for the party that pays the larger part, with its part
+    payer, start = lever.investment.lead, evaluator.starts[index]
+    amount = lever.investment.part_of(payer)
     with_lever = party_flows(periods, payer)
     without_lever = levers & ~(1 << index)
     without = party_flows([period_economics(evaluator, t, without_lever) for t in range(evaluator.months)], payer)

@@ -43,6 +43,7 @@ from vested.core.money import ONE, ZERO
 from vested.core.pricing import price_period
 from vested.core.scenario import DOCUMENT, Scenario, ScenarioPeriods, resolve_periods
 from vested.core.scenario_checks import metrics_read
+from vested.core.scenario_derived import derive_drivers, derived_drivers, inputs_of
 from vested.core.statement import signed_by_term
 
 WORKING_DIGITS = 40
@@ -138,15 +139,19 @@ class LeverSchedule:
             if not levers >> i & 1 or self.starts[i] > t:
                 continue
             if lever.running_cost is not None:
-                result[f"{lever.running_cost.paid_by}_running"] += lever.running_cost.amount
+                for role, amount in lever.running_cost.parts():
+                    result[f"{role}_running"] += amount
             if lever.investment is not None and self.starts[i] == t:
-                result[f"{lever.investment.paid_by}_investment"] += lever.investment.amount
+                for role, amount in lever.investment.parts():
+                    result[f"{role}_investment"] += amount
         return result
 
     def investments(self, levers: int) -> list[tuple[int, str, Decimal]]:
-        """The investments of ``levers`` made within the scenario: (period, paid by, amount)."""
-        return [(self.starts[i], lever.investment.paid_by, lever.investment.amount) for i, lever in enumerate(self.levers)
-                if levers >> i & 1 and lever.investment is not None and 0 <= self.starts[i] < self.months]
+        """The investments of ``levers`` made within the scenario: (period, paid by, amount), a co-funded
+        investment once for each party's part."""
+        return [(self.starts[i], role, amount) for i, lever in enumerate(self.levers)
+                if levers >> i & 1 and lever.investment is not None and 0 <= self.starts[i] < self.months
+                for role, amount in lever.investment.parts()]
 
 
 LEVER_COSTS = ("customer_running", "customer_investment", "supplier_running", "supplier_investment")
@@ -168,8 +173,17 @@ class Evaluator:
         self.schedule = schedule = LeverSchedule(scenario, periods)
         self.labels, self.months, self.levers = schedule.labels, schedule.months, schedule.levers
         self.starts, self.active, self.rate, self.discount = schedule.starts, schedule.active, schedule.rate, schedule.discount
-        self.base = {name: driver.values(self.months) for name, driver in scenario.drivers.items()}
-        self.needed = sorted(m for m in metrics_read(agreement) if m in self.base)
+        self.derived = derived_drivers(scenario)
+        """Drivers computed by a formula from other drivers, in the order they are computed."""
+        self.base = {name: driver.values(self.months) for name, driver in scenario.drivers.items()
+                     if driver.formula is None}
+        read = sorted(m for m in metrics_read(agreement) if m in scenario.drivers)
+        self.priced_drivers = read
+        """The drivers the agreement reads (computed ones among them)."""
+        self.needed = sorted(set(inputs_of(scenario, read)))
+        """The drivers with values of their own that the price depends on (a computed driver's inputs)."""
+        self._priced_order = [n for n in self.derived if set(inputs_of(scenario, [n])) <= set(self.needed)]
+        """The computed drivers that can be computed from ``needed`` alone, in order."""
         self.relevant = 0
         for name in self.needed:
             self.relevant |= schedule.affects[name]
@@ -201,11 +215,15 @@ class Evaluator:
         return self.schedule.change(name, levers)
 
     def driver(self, name: str, t: int, levers: int) -> Decimal:
+        if name not in self.base:  # computed from the drivers it reads
+            return self.drivers(t, levers)[name]
         factor, shift = self.change(name, levers & self.active[t])
         return self.base[name][t] * factor + shift
 
     def drivers(self, t: int, levers: int) -> dict[str, Decimal]:
-        return {name: self.driver(name, t, levers) for name in self.base}
+        values = {name: self.base[name][t] * f + s for name in self.base
+                  for f, s in [self.change(name, levers & self.active[t])]}
+        return derive_drivers(self.scenario, values, self.derived) if self.derived else values
 
     # -- payments (the exact engine) -----------------------------------------------------------------
 
@@ -255,8 +273,12 @@ class Evaluator:
     def _price(self, t: int, levers: int, values: Values, state: State) -> PeriodPayment:
         self._check_range(t, levers, values)
         self.engine_calls += 1
-        priced = price_period(self.agreement, Facts(values=dict(zip(self.needed, values, strict=True)),
-                                                    period=self.labels[t]), state)
+        given = dict(zip(self.needed, values, strict=True))
+        if self.derived:
+            given = derive_drivers(self.scenario, given, self._priced_order)
+            self._check_computed_range(t, levers, given)
+        facts = {name: given[name] for name in self.priced_drivers}
+        priced = price_period(self.agreement, Facts(values=facts, period=self.labels[t]), state)
         if priced.statement is None:
             raise EvaluationError([self._in_context(d, t, levers) for d in priced.diagnostics])
         by_term = {term.id: ZERO for term in self.agreement.pricing}
@@ -277,6 +299,22 @@ class Evaluator:
                 raise EvaluationError([error("driver-range", f"in {self.labels[t]}{with_levers}, driver {name!r} is "
                                              f"{value:f}, {limit}", "keep the driver and the levers' effects within the "
                                              "metric's range", path, DOCUMENT)])
+
+    def _check_computed_range(self, t: int, levers: int, values: Mapping[str, Decimal]) -> None:
+        """A computed driver the agreement declares must stay within its metric's range too."""
+        for name in self.priced_drivers:
+            metric = self.agreement.metric(name)
+            if name in self.base or metric is None:
+                continue
+            value = values[name]
+            low = metric.minimum is not None and value < metric.minimum
+            if low or (metric.maximum is not None and value > metric.maximum):
+                limit = f"below the metric's minimum {metric.minimum}" if low else f"above the metric's maximum {metric.maximum}"
+                combination = self.lever_ids(levers)
+                with_levers = f" with {', '.join(combination)}" if combination else ""
+                raise EvaluationError([error("driver-range", f"in {self.labels[t]}{with_levers}, driver {name!r} (computed) "
+                                             f"is {value:f}, {limit}", "check the formula and the drivers it reads",
+                                             ("drivers", name, "formula"), DOCUMENT)])
 
     def _in_context(self, d: Diagnostic, t: int, levers: int) -> Diagnostic:
         combination = self.lever_ids(levers)
@@ -361,6 +399,10 @@ class Evaluator:
             ctx.prec = WORKING_DIGITS
             weight, weighted = self._epoch_sums[e]
             value = {name: f * weighted[name] + s * weight for name in self.base for f, s in [self.change(name, levers)]}
+            if self.derived:  # a computed driver is not linear in the levers' effects: sum it period by period
+                first, last, _ = self.epochs[e]
+                for name in self.derived:
+                    value[name] = sum((self.discount[t] * self.driver(name, t, levers) for t in range(first, last + 1)), ZERO)
             scenario = self.scenario
             customer = sum((weight * cost.amount if cost.amount is not None else cost.per_unit * value[str(cost.driver)]
                             for cost in scenario.customer.costs), ZERO)
@@ -368,10 +410,8 @@ class Evaluator:
                 (rate * value[name] for name, rate in scenario.supplier.unit_costs.items()), ZERO)
             for i, lever in enumerate(self.levers):
                 if levers >> i & 1 and lever.running_cost is not None:
-                    if lever.running_cost.paid_by == "customer":
-                        customer += weight * lever.running_cost.amount
-                    else:
-                        supplier += weight * lever.running_cost.amount
+                    customer += weight * lever.running_cost.part_of("customer")
+                    supplier += weight * lever.running_cost.part_of("supplier")
             self._epoch_costs[key] = (customer, supplier)
         return customer, supplier
 

@@ -125,6 +125,11 @@ def build_facts(agreement: Agreement, raw: Mapping[str, Any]) -> tuple[Facts | N
             problems.append(error("unknown-metric", f"{name!r} is not a metric of agreement {agreement.id!r}",
                                   did_you_mean(str(name), sorted(metrics)), ("values", name), "facts"))
             continue
+        if metric.formula is not None:
+            problems.append(error("derived-metric", f"{metric.id!r} is a derived metric, computed from its formula "
+                                  f"({metric.formula.text}); the facts do not give it",
+                                  f"remove `{metric.id}` from the facts", ("values", name), "facts"))
+            continue
         try:
             values[metric.id] = coerce_value(metric, value)
         except PydanticCustomError as exc:

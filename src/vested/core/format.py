@@ -7,6 +7,7 @@ turned into diagnostics (with document paths; the adapter adds file positions).
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from vested.core.diagnostics import Diagnostic, Path, error, show_path
 from vested.core.model import Agreement
 from vested.core.terms import TERM_TYPES
-from vested.core.values import type_name
+from vested.core.values import IDENTIFIER_PATTERN, type_name
 
 
 @cache
@@ -133,6 +134,10 @@ def describe_error(err: Any, path: Path, data: Any, document: str, suggestion: s
         message = f"unknown key {key!r} in {describe_place(path[:-1], data)}"
         hint = (f"did you mean {close[0]!r}?" + (f" (`{close[0]}` is required and missing)" if suggestion else "")
                 if close else (f"allowed here: {', '.join(allowed)}" if allowed else ""))
+        if not close and _stray_text(path, data):
+            # `{what: Keep vans (a, b), owner: x}`: YAML splits the text at the comma and reads `b)` as a key.
+            hint = (f"{key!r} looks like the rest of a text cut at a comma: inside {{...}} a comma separates "
+                    f"items, so put the whole text in quotes: \"..., {key}\"")
     elif kind == "union_tag_invalid":
         tag = str(ctx.get("tag"))
         close = get_close_matches(tag, list(TERM_TYPES), n=1, cutoff=0.6)
@@ -179,12 +184,25 @@ def describe_error(err: Any, path: Path, data: Any, document: str, suggestion: s
         message = f"{where} needs at least {ctx.get('min_length', 1)} item(s)"
     elif kind == "value_error":
         message = str(ctx.get("error", message))
+    elif kind == "formula" and isinstance(ctx.get("offset"), int):
+        # the offset is inside the formula's text: at the value, or under `formula:` of a mapping
+        inside = (*path, "formula") if isinstance(err.get("input"), Mapping) else path
+        return error("formula", f"{where}: {message}", hint, inside, document, offset=ctx["offset"])
     return error(code_for(kind), f"{message}" if kind not in CUSTOM_KINDS else f"{where}: {message}", hint, path, document)
+
+
+def _stray_text(path: Path, data: Any) -> bool:
+    """True when an unknown key has no value and is not id-like: a piece of text a flow comma cut off."""
+    try:
+        value = value_at(data, path)
+    except (KeyError, IndexError, TypeError):
+        return False
+    return value is None and not re.match(IDENTIFIER_PATTERN, str(path[-1]))
 
 
 CUSTOM_KINDS = {"number", "rate", "share", "duration", "period", "identifier", "source", "share_split", "tier", "curve",
                 "cost_plus", "service_level", "late_delivery", "quality_check", "quality_deduction", "margin_matching",
-                "timestamp", "boolean", "series", "range"}
+                "timestamp", "boolean", "series", "range", "formula", "table"}
 
 
 def code_for(kind: str) -> str:

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
+from vested.core.formula_types import FormulaText, Parameter, Rule, Table
 from vested.core.measures import Dataset, Measure
 from vested.core.money import round_amount
 from vested.core.records import RECORD
@@ -83,6 +84,9 @@ class Metric:
     """How the value is computed from a dataset each period (see `datasets`)."""
     reported_by: Identifier | None = None
     """For a value reported directly rather than measured (a survey score): the party that reports it."""
+    formula: FormulaText | None = None
+    """A derived metric: its value each period is this formula over other metrics and parameters
+    ("orders × perfect_rate"); the facts do not give it."""
 
 
 @dataclass(frozen=True, kw_only=True, config=RECORD)
@@ -292,6 +296,12 @@ class Agreement:
     """Quantities measured each period (rule 3)."""
     outcomes: tuple[Outcome, ...] = ()
     """Desired outcomes (rule 3)."""
+    parameters: tuple[Parameter, ...] = ()
+    """Named values and formulas that formulas refer to (see docs/formulas.md)."""
+    tables: tuple[Table, ...] = ()
+    """Band tables that formulas read with lookup(table, value)."""
+    rules: tuple[Rule, ...] = ()
+    """Conditions every period's facts must meet ("perfect_orders <= orders")."""
     pricing: tuple[Term, ...] = ()
     """The pricing model: composable terms evaluated each period (rule 4)."""
     governance: Governance | None = None
@@ -325,3 +335,9 @@ class Agreement:
 
     def term(self, term_id: str) -> Term | None:
         return next((t for t in self.pricing if t.id == term_id), None)
+
+    def parameter(self, parameter_id: str) -> Parameter | None:
+        return next((p for p in self.parameters if p.id == parameter_id), None)
+
+    def table(self, table_id: str) -> Table | None:
+        return next((t for t in self.tables if t.id == table_id), None)

@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import decimal
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
+from vested.core.adjustments import adjust
+from vested.core.derived import Derived, derive_period, formula_names
 from vested.core.diagnostics import Diagnostic, UserError, error
 from vested.core.facts import Facts
 from vested.core.model import Agreement
@@ -38,7 +41,8 @@ class Priced:
 def term_order(terms: Sequence[Term]) -> tuple[list[Term], list[list[str]]]:
     """Terms in an order where every term comes after the terms it reads; and any cycles found."""
     by_id = {t.id: t for t in terms}
-    deps = {t.id: [r.id for r in t.references() if r.kind == "term" and r.id in by_id] for t in terms}
+    deps = {t.id: [r.id for r in t.references() if r.kind == "term" and r.id in by_id]
+            + [name for name in formula_names(t) if name in by_id and name != t.id] for t in terms}
     ordered: list[Term] = []
     state: dict[str, str] = {}
     cycles: list[list[str]] = []
@@ -121,6 +125,10 @@ def _price_period(agreement: Agreement, facts: Facts, state: Mapping[str, Mappin
     outcome_directions = {o.id: o.direction for o in agreement.outcomes}
     metric_kinds = {m.id: m.kind for m in agreement.metrics}
     round_line = line_rounding(agreement) if per_line else exact
+    try:
+        derived: Derived = derive_period(agreement, facts.values)
+    except UserError as problem:
+        return Priced(None, {}, (problem.diagnostic,))
     priced: dict[str, Decimal] = {}
     lines_by_term: dict[str, list[StatementLine]] = {}
     figures: dict[str, Mapping[str, Any]] = {}
@@ -129,22 +137,25 @@ def _price_period(agreement: Agreement, facts: Facts, state: Mapping[str, Mappin
     for term in ordered:
         path = ("pricing", index_of[term.id])
         ctx = PricingContext(
-            values=facts.values, metric_kinds=metric_kinds, outcome_metrics=outcome_metrics,
+            values=derived.values, metric_kinds=metric_kinds, outcome_metrics=outcome_metrics,
             outcome_directions=outcome_directions, priced=priced, state=carried.get(term.id, {}),
             tier_boundaries=policy.tier_boundaries, path=path, as_of=facts.as_of, period=facts.period,
             term_id=term.id,
             # A term in another currency is rounded after conversion, at a rate known only below:
             # its pricer sees exact amounts (and carries them).
             round_line=round_line if term.currency in (None, policy.currency) else exact,
+            scope=derived.scope,
         )
         try:
             result = PRICERS[type(term)](term, ctx)
             payer, payee = parties_of(agreement, term)
             rate = conversion_rate(agreement, term, facts, path)
+            explained = _explained(result.charges, ctx.explained)
+            lines = [_line(term, charge, payer, payee, rate, round_line) for charge in explained]
+            lines += _adjusted(term, ctx, lines, payer, payee, round_line)
         except UserError as exc:
             problems.append(exc.diagnostic)
             continue
-        lines = [_line(term, charge, payer, payee, rate, round_line) for charge in result.charges]
         if any(line.exact >= MAX_AMOUNT for line in lines):
             problems.append(error("too-large", f"term {term.id!r} comes to an amount of 10^18 or more",
                                   "check the facts and the term's rates for a misplaced digit", path))
@@ -183,12 +194,38 @@ def line_rounding(agreement: Agreement) -> Callable[[Decimal], Decimal]:
     return round_line
 
 
+def _explained(charges: Sequence[Charge], explained: Sequence[str]) -> list[Charge]:
+    """The charges with how each formula they read was computed ("where ... = ...") added to their calculation."""
+    if not explained:
+        return list(charges)
+    where = "; where " + "; ".join(explained)
+    return [replace(charge, calculation=charge.calculation + where) for charge in charges]
+
+
+def _adjusted(term: Term, ctx: PricingContext, lines: list[StatementLine], payer: str, payee: str,
+              round_line: Callable[[Decimal], Decimal]) -> list[StatementLine]:
+    """The term's adjustments, each a line of its own, applied to the amount its lines pay."""
+    if not term.adjustments:
+        return []
+    amount = sum((_signed(line, payer) for line in lines), ZERO)
+
+    def value_of(i: int, adjustment: Any) -> tuple[Fraction, str]:
+        before = len(ctx.explained)
+        value = ctx.evaluate_exact(adjustment.value, ("adjustments", i, "value"), share=adjustment.kind == "withhold",
+                             name=adjustment.label or adjustment.kind)
+        return value, "; ".join(ctx.explained[before:])
+
+    steps = adjust(term.adjustments, amount, value_of, round_line)
+    return [_line(term, Charge(step.change, step.formula, step.calculation, step.label, notes=step.notes),
+                  payer, payee, None, round_line, adjustment=True) for step in steps]
+
+
 def _signed(line: StatementLine, term_payer: str) -> Decimal:
     return line.amount if line.payer == term_payer else -line.amount
 
 
 def _line(term: Term, charge: Charge, payer: str, payee: str, rate: Decimal | None,
-          round_line: Callable[[Decimal], Decimal]) -> StatementLine:
+          round_line: Callable[[Decimal], Decimal], *, adjustment: bool = False) -> StatementLine:
     exact = charge.amount
     calculation = charge.calculation
     notes = list(charge.notes)
@@ -201,7 +238,8 @@ def _line(term: Term, charge: Charge, payer: str, payee: str, rate: Decimal | No
     elif exact < 0:
         payer, payee = payee, payer
         exact = -exact
-        notes.append("flows from the term's payee to its payer (the amount came out negative)")
+        notes.append("reduces what the term's payer pays" if adjustment
+                     else "flows from the term's payee to its payer (the amount came out negative)")
     amount = round_line(exact)
     if amount != exact:
         notes.append(f"rounded from {show(exact)}")

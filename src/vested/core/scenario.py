@@ -22,12 +22,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, WithJsonSchema
 from pydantic.dataclasses import dataclass
 
+from vested.core.formula_types import FormulaText
 from vested.core.model import Agreement
 from vested.core.money import HUNDRED, ONE
 from vested.core.records import RECORD
 from vested.core.scenario_values import Month, Setting, SignedRate, setting_value
+from vested.core.terms.common import SplitSpec
 from vested.core.uncertainty import Correlation, Uncertainty
-from vested.core.values import Identifier, NonNegative, Number, Rate, Share, fail, period_range
+from vested.core.values import Identifier, NonNegative, Number, Rate, Share, fail, parse_share, period_range
 
 __all__ = [
     "DOCUMENT",
@@ -43,6 +45,7 @@ __all__ = [
     "Payment",
     "Scenario",
     "ScenarioPeriods",
+    "SplitTarget",
     "SupplierSide",
     "TuneParameter",
     "Tuning",
@@ -86,14 +89,23 @@ class Driver:
     """What the driver is, in words."""
     uncertain: Uncertainty | None = None
     """For the risk simulation: how the driver varies around its value (a distribution)."""
+    formula: FormulaText | None = None
+    """A driver computed each period from other drivers, after the levers' effects on them
+    ("calls × hours_per_call × hourly_rate"); instead of value or series."""
 
     def __post_init__(self) -> None:
+        if self.formula is not None:
+            if self.value is not None or self.series is not None or self.uncertain is not None or self.growth != 0:
+                raise fail("driver", "a driver computed by a formula has no value, series, growth or uncertainty of its own",
+                           "keep `formula:` only; the drivers it reads carry the values and their uncertainty")
+            return
         if self.uncertain is not None and self.series is not None:
             raise fail("driver", "an uncertain driver needs a value (the deterministic case), not a series",
                        "write `value:` (and `growth:` if it grows) next to `uncertain:`")
         if (self.value is None) == (self.series is None):
-            raise fail("driver", "give exactly one of value (a number) or series (one number per period)",
-                       "e.g. `calls: 6000`, `calls: {value: 6000, growth: 0.5%}` or `calls: {series: [...]}`")
+            raise fail("driver", "give exactly one of value (a number), series (one number per period) or formula",
+                       "e.g. `calls: 6000`, `calls: {value: 6000, growth: 0.5%}`, `calls: {series: [...]}` or "
+                       "`labour_cost: {formula: \"calls × hours_per_call × hourly_rate\"}`")
         if self.series is not None and self.growth != 0:
             raise fail("driver", "growth applies to a value, not to a series", "leave growth out, or write value:")
         if self.growth <= -ONE:
@@ -101,7 +113,10 @@ class Driver:
                        "growth must be above -100%")
 
     def values(self, months: int) -> tuple[Decimal, ...]:
-        """The driver's value in each of ``months`` periods (a series must have exactly that many)."""
+        """The driver's value in each of ``months`` periods (a series must have exactly that many); not for a
+        driver computed by a formula (``vested.core.scenario_derived`` computes those)."""
+        if self.formula is not None:
+            raise ValueError("a driver computed by a formula has no values of its own")
         if self.series is not None:
             return tuple(self.series)
         assert self.value is not None
@@ -158,12 +173,50 @@ EffectSpec = Annotated[Effect, BeforeValidator(_effect_shorthand, json_schema_in
 
 @dataclass(frozen=True, kw_only=True, config=RECORD)
 class Payment:
-    """An amount one party pays (to the outside world, not to the other party)."""
+    """An amount one party pays, or both share (to the outside world, not to each other)."""
 
-    paid_by: Literal["customer", "supplier"]
-    """Which party pays: customer or supplier."""
+    paid_by: Literal["customer", "supplier"] | None = None
+    """Which party pays it all: customer or supplier; or co-fund it with `split` or `customer_amount`."""
     amount: NonNegative
-    """How much (an investment once; a running cost every period)."""
+    """How much in all (an investment once; a running cost every period)."""
+    split: SplitSpec | None = None
+    """Co-funded by share: customer/supplier (\"30/70\": the customer pays 30%)."""
+    customer_amount: NonNegative | None = None
+    """Co-funded by amount: what the customer pays; the supplier pays the rest."""
+
+    def __post_init__(self) -> None:
+        given = [k for k in ("paid_by", "split", "customer_amount") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise fail("payment", "say who pays with exactly one of paid_by, split or customer_amount"
+                       + (f" (found {', '.join(given)})" if given else ""),
+                       "e.g. `{paid_by: supplier, amount: 50000}`, `{amount: 300000, split: 50/50}` or "
+                       "`{amount: 300000, customer_amount: 100000}`")
+        if self.split is not None and self.split.customer + self.split.supplier != ONE:
+            raise fail("payment", f"the split {self.split} does not add up to 100%", "e.g. 30/70")
+        if self.customer_amount is not None and self.customer_amount > self.amount:
+            raise fail("payment", "the customer's part is more than the whole amount", "customer_amount is at most amount")
+
+    def parts(self) -> tuple[tuple[str, Decimal], ...]:
+        """(party role, amount) of each party that pays a part (customer first)."""
+        if self.paid_by is not None:
+            return ((self.paid_by, self.amount),)
+        customer = self.amount * self.split.customer if self.split is not None else (self.customer_amount or Decimal(0))
+        return tuple((role, part) for role, part in (("customer", customer), ("supplier", self.amount - customer)) if part)
+
+    @property
+    def lead(self) -> Literal["customer", "supplier"]:
+        """The party that pays the larger part (the supplier on a tie)."""
+        if self.paid_by is not None:
+            return self.paid_by
+        parts = dict(self.parts())
+        return "customer" if parts.get("customer", Decimal(0)) > parts.get("supplier", Decimal(0)) else "supplier"
+
+    def part_of(self, role: str) -> Decimal:
+        return sum((amount for who, amount in self.parts() if who == role), Decimal(0))
+
+    @property
+    def customer_pays(self) -> bool:
+        return self.part_of("customer") > 0
 
 
 @dataclass(frozen=True, kw_only=True, config=RECORD)
@@ -185,6 +238,11 @@ class Lever:
     """A cost every period from the start."""
     effects: Mapping[Identifier, EffectSpec] = Field(default_factory=dict,
                                                      description="Its effect on each driver, from the start.")
+    needs_consent: bool = False
+    """The customer must agree before the supplier pulls it (it spends the customer's money, or changes the
+    customer's operations); without `customer_agrees`, the supplier's best response leaves it out."""
+    customer_agrees: bool = False
+    """The scenario assumes the customer has agreed to a lever that needs its consent."""
 
     def __post_init__(self) -> None:
         if self.starts is not None and self.after is not None:
@@ -285,6 +343,43 @@ class TuneParameter:
         return tuple(f"{(low + i * step).normalize():f}{suffix}" for i in range(count))
 
 
+def parse_least_share(value: Any) -> Decimal:
+    """A least share, written "at least 40%" (or just 40%, or 0.4)."""
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, str) and text.lower().startswith("at least"):
+        text = text[len("at least"):].strip()
+    return parse_share(text)
+
+
+LeastShare = Annotated[Decimal, BeforeValidator(parse_least_share),
+                       WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0, "maximum": 1},
+                                                 {"type": "string", "pattern": r"^\s*(at least\s+)?\d+(\.\d+)?\s*%$"}],
+                                       "description": "A least share of the value created: 'at least 40%', '40%' or 0.4."})]
+
+
+@dataclass(frozen=True, kw_only=True, config=RECORD)
+class SplitTarget:
+    """How the value the terms create must be split: each party's least share of the joint gain."""
+
+    customer: LeastShare = Decimal(0)
+    """The customer's gain against the status quo must be at least this share of the joint gain (at least 40%)."""
+    supplier: LeastShare = Decimal(0)
+    """The supplier's gain must be at least this share of the joint gain."""
+
+    def __post_init__(self) -> None:
+        if self.customer + self.supplier > ONE:
+            raise fail("setting", f"the least shares add up to {(self.customer + self.supplier) * HUNDRED:f}%, more than "
+                       "the whole value created", "make them add up to 100% or less, e.g. customer: at least 40%, "
+                       "supplier: at least 40%")
+
+    def met(self, customer_gain: Decimal, supplier_gain: Decimal) -> bool:
+        """Whether gains split so: each party gets at least its share of a positive joint gain."""
+        joint = customer_gain + supplier_gain
+        if joint <= 0:
+            return self.customer == 0 and self.supplier == 0
+        return customer_gain >= self.customer * joint and supplier_gain >= self.supplier * joint
+
+
 @dataclass(frozen=True, kw_only=True, config=RECORD)
 class Tuning:
     """Which pricing parameters `vested tune` may change, and what the terms must achieve."""
@@ -297,6 +392,8 @@ class Tuning:
                         "searched whole, a larger one by seeded random search and local refinement.")
     search: Literal["auto", "grid", "random"] = "auto"
     """auto: the whole grid when it fits the budget, else random search and local refinement."""
+    split: SplitTarget | None = None
+    """How the value created must be split between the parties for a candidate to be feasible (none: any split)."""
 
 
 @dataclass(frozen=True, kw_only=True, config=RECORD)

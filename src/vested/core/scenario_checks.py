@@ -22,9 +22,11 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
+from vested.core.derived import formulas_in, measured_inputs
 from vested.core.diagnostics import Diagnostic, Path, error, show_path, warning
 from vested.core.facts import did_you_mean
 from vested.core.format import diagnostics_from_validation
+from vested.core.formula import names_in
 from vested.core.model import Agreement
 from vested.core.scenario import (
     DOCUMENT,
@@ -43,6 +45,7 @@ from vested.core.scenario import (
     Uncertainty,
     resolve_periods,
 )
+from vested.core.scenario_derived import check_derived_drivers
 from vested.core.terms import Term
 
 
@@ -99,6 +102,7 @@ def check_scenario(scenario: Scenario) -> list[Diagnostic]:
         problems.extend(check_months(scenario, scenario.periods.start, scenario.periods.months))
     problems.extend(check_uncertain_values(scenario))
     problems.extend(check_correlations(scenario))
+    problems.extend(check_derived_drivers(scenario))
     return problems
 
 
@@ -226,7 +230,16 @@ def metrics_read(agreement: Agreement) -> dict[str, tuple[Term, Path]]:
         for ref in term.references():
             metric = ref.id if ref.kind == "metric" else outcome_metric.get(ref.id) if ref.kind == "outcome" else None
             if metric is not None:
-                found.setdefault(metric, (term, ("pricing", index, *ref.path)))
+                # a derived metric is computed from the metrics its formula reads
+                for measured in measured_inputs(agreement, [metric]):
+                    found.setdefault(measured, (term, ("pricing", index, *ref.path)))
+        for formula, path in formulas_in(term, ("pricing", index)):
+            for measured in measured_inputs(agreement, [n.name for n in names_in(formula.node)]):
+                found.setdefault(measured, (term, path))
+    for i, rule in enumerate(agreement.rules):
+        for measured in measured_inputs(agreement, [n.name for n in names_in(rule.check.node)]):
+            if agreement.pricing:
+                found.setdefault(measured, (agreement.pricing[0], ("rules", i, "check")))
     for conversion in agreement.policy.conversions:
         if isinstance(conversion.rate, str):
             used = [t for t in agreement.pricing if t.currency == conversion.from_currency]

@@ -18,7 +18,7 @@ from vested.adapters.csvsafe import neutralise_row
 from vested.ingest.explain import explain
 from vested.ingest.run import IngestRun
 from vested.ingest.sql import ident, lit
-from vested.storage.folder import atomic_write_file, staged_file
+from vested.storage.folder import atomic_write_file, remove_stale_temporaries, staged_file
 
 
 def staged_quarantine(run: IngestRun, path: Path) -> AbstractContextManager[None]:
@@ -48,6 +48,7 @@ def staged_quarantine(run: IngestRun, path: Path) -> AbstractContextManager[None
                               for i, code, v, d in zip(cols, codes, found, details, strict=True)]
                     writer.writerow(neutralise_row([*values, f"row {row}: " + "; ".join(errors)]))
 
+    remove_stale_temporaries(path)  # what a killed ingest left next to this quarantine file (never one in flight)
     return staged_file(path, write)
 
 

@@ -5,7 +5,8 @@ The agreement's ``datasets:`` and each metric's ``measure:`` (records in ``veste
 compile to a :class:`Plan` of SQL queries with sqlglot (:mod:`.compile`, built from
 :mod:`.fragments`, local months from :mod:`.months`, percentiles by rank from :mod:`.ranks`;
 records in :mod:`.plan`), run on DuckDB over the project's Parquet batches or on
-PostgreSQL through SQLAlchemy (:mod:`.engine`), and the per-month partials the queries return are
+PostgreSQL through SQLAlchemy (:mod:`.engine`) or on Apache Spark (:mod:`.spark`, pyspark loaded only
+there), and the per-month partials the queries return are
 finished into a :class:`MetricTable` (:mod:`.combine`) whose values the settlement turns into
 facts. This package is an adapter: it may use duckdb, sqlglot and sqlalchemy; the core never
 imports it.

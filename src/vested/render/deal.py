@@ -15,8 +15,9 @@ from rich.text import Text
 
 from vested.core.alignment import Alignment, Choice
 from vested.core.compare import Comparison, Position
-from vested.core.economics import Economics, Money, show_money
+from vested.core.economics import AgainstStatusQuo, Economics, Money, show_money
 from vested.core.money import percent
+from vested.render.fit import fitted, money_column, text_column
 from vested.render.serialize import to_jsonable
 
 
@@ -34,13 +35,16 @@ def levers_text(levers: tuple[str, ...]) -> str:
 
 # -- economics ---------------------------------------------------------------------------------------
 
-def economics_table(e: Economics, lever_choice: str) -> Group:
-    """Each party's economics; ``lever_choice`` says how the levers in effect were chosen."""
+def economics_table(e: Economics, lever_choice: str, case: AgainstStatusQuo | None = None) -> Group:
+    """Each party's economics; ``lever_choice`` says how the levers in effect were chosen; ``case``: the
+    customer's payback against the status quo."""
     table = Table(title=f"{e.agreement_title} on scenario {e.scenario_id} ({e.currency}) — levers: "
                   f"{levers_text(e.levers)} ({lever_choice})")
-    for column in ("month", "levers", "customer pays", "customer own costs", "customer levers", "customer total cost",
+    text_column(table, "month", no_wrap=True)
+    text_column(table, "levers")
+    for column in ("customer pays", "customer own costs", "customer levers", "customer total cost",
                    "supplier revenue", "supplier cost", "supplier investment", "supplier margin"):
-        table.add_column(column, justify="left" if column in ("month", "levers") else "right")
+        money_column(table, column)
     for p in e.periods:
         table.add_row(p.period, ", ".join(p.levers), *_money_cells(p.money))
     table.add_row(Text("term", style="bold"), "", *_money_cells(e.totals), style="bold")
@@ -48,11 +52,25 @@ def economics_table(e: Economics, lever_choice: str) -> Group:
     summary.append(f"Customer NPV {show_money(e.customer_npv)}   Supplier NPV {show_money(e.supplier_npv)}   "
                    f"Joint NPV {show_money(e.joint_npv)}\n", style="bold")
     summary.append(f"NPV at {percent(e.discount_rate)} a year: {e.npv_convention}.\n", style="dim")
-    parts: list[Any] = [table, summary]
+    parts: list[Any] = [fitted(table), summary]
     if e.investments:
-        parts.append(investments_table(e))
+        parts.append(fitted(investments_table(e)))
         parts.append(Text(f"Payback and IRR: {e.payback_convention}.", style="dim"))
+    if case is not None:
+        parts.append(Text(business_case_text(case, e)))
     return Group(*parts)
+
+
+def business_case_text(case: AgainstStatusQuo, e: Economics) -> str:
+    """The customer's business case in one sentence, naming the baseline it is against."""
+    if case.payback_months is None:
+        paid = ("the customer invests nothing" if case.customer_investment == 0
+                else f"the customer's investment of {show_money(case.customer_investment)} is not repaid within the term")
+    else:
+        paid = (f"the customer's investment of {show_money(case.customer_investment)} pays back in "
+                f"{months(case.payback_months)} ({months(case.discounted_payback_months)} discounted)")
+    return (f"Against the status quo ({case.status_quo}): {paid}; the customer's NPV changes by "
+            f"{show_money(case.customer_npv_gain)} {e.currency}.")
 
 
 def _money_cells(m: Money) -> list[str]:
@@ -65,16 +83,20 @@ def investments_table(e: Economics) -> Table:
     table = Table(title="Investments: their return to the party that pays")
     for column in ("lever", "paid by", "amount", "month", "incremental NPV", "IRR (month)", "IRR (year)", "payback",
                    "discounted payback"):
-        table.add_column(column, justify="right" if column not in ("lever", "paid by", "month") else "left")
+        if column in ("lever", "paid by", "month", "payback", "discounted payback"):
+            text_column(table, column, justify="right" if "payback" in column else "left")
+        else:
+            money_column(table, column)
     for i in e.investments:
         table.add_row(i.label, i.paid_by, show_money(i.amount), i.period, show_money(i.incremental_npv), rate(i.irr_monthly),
                       rate(i.irr_annual), months(i.payback_months), months(i.discounted_payback_months))
     return table
 
 
-def economics_json(e: Economics, lever_choice: str) -> dict[str, Any]:
+def economics_json(e: Economics, lever_choice: str, case: AgainstStatusQuo | None = None) -> dict[str, Any]:
     data: dict[str, Any] = to_jsonable(e)
     data["lever_choice"] = lever_choice
+    data["against_status_quo"] = to_jsonable(case) if case is not None else None
     return data
 
 
@@ -85,7 +107,10 @@ def compare_table(c: Comparison) -> Group:
                   f"({c.status_quo_note}); NPV")
     for column in ("agreement", "levers", "customer NPV", "supplier NPV", "customer saves", "supplier gains",
                    "value created", "split (customer/supplier)", "verdict"):
-        table.add_column(column, justify="left" if column in ("agreement", "levers", "verdict") else "right")
+        if column in ("agreement", "levers", "verdict"):
+            text_column(table, column)
+        else:
+            money_column(table, column)
     sq = c.status_quo
     table.add_row(f"status quo: {sq.agreement_title}", levers_text(sq.levers), show_money(sq.customer_npv),
                   show_money(sq.supplier_npv), "", "", "", "", "")
@@ -96,9 +121,11 @@ def compare_table(c: Comparison) -> Group:
                       show_money(p.value_created), _split(p), Text(p.verdict, style="bold"))
     notes = Text()
     for p in c.positions:
-        notes.append(f"{p.outcome.agreement_title}: {p.verdict} — {p.reason}.\n")
+        split = ("" if p.customer_share is None else
+                 f" The value created ({show_money(p.value_created)}) splits {_split(p)} (customer/supplier).")
+        notes.append(f"{p.outcome.agreement_title}: {p.verdict} — {p.reason}.{split}\n")
     notes.append(f"Verdicts read {c.verdict_order}. NPV: {c.npv_convention}.", style="dim")
-    return Group(table, notes)
+    return Group(fitted(table), notes)
 
 
 def _split(p: Position) -> str:
@@ -117,12 +144,18 @@ def compare_json(c: Comparison) -> dict[str, Any]:
 def align_table(a: Alignment) -> Group:
     table = Table(title=f"Agreement {a.agreement_id} on scenario {a.scenario_id} ({a.currency}): which levers pay? (NPV)")
     for column in ("", "levers", "customer NPV", "supplier NPV", "joint NPV"):
-        table.add_column(column, justify="left" if column in ("", "levers") else "right")
+        if column in ("", "levers"):
+            text_column(table, column)
+        else:
+            money_column(table, column)
     for name, choice in (("no levers", a.no_levers), ("supplier's best", a.supplier_best), ("joint best", a.joint_best)):
         table.add_row(name, *_choice_cells(choice))
     effects = Table(title="Each lever, toggled on the supplier's choice (NPV with it − without it)")
     for column in ("lever", "chosen by supplier", "in joint best", "customer", "supplier"):
-        effects.add_column(column, justify="right" if column in ("customer", "supplier") else "left")
+        if column in ("customer", "supplier"):
+            money_column(effects, column)
+        else:
+            text_column(effects, column)
     for e in a.lever_effects:
         effects.add_row(e.label, "yes" if e.chosen else "no", "yes" if e.in_joint_best else "no",
                         show_money(e.customer_change), show_money(e.supplier_change))
@@ -132,7 +165,7 @@ def align_table(a: Alignment) -> Group:
                 f"for the supplier {show_money(a.supplier_change)}.\n")
     text.append(f"Search: {a.method} — {a.method_note}; {a.combinations:,} of {a.total_combinations:,} combinations "
                 f"evaluated, {a.engine_calls:,} periods priced by the exact engine.", style="dim")
-    return Group(table, effects, text)
+    return Group(fitted(table), fitted(effects), text)
 
 
 def _choice_cells(choice: Choice) -> list[str]:

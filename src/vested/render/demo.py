@@ -23,6 +23,7 @@ from vested.core.money import show_money
 from vested.core.scorecard import Scorecard
 from vested.core.statement import Statement
 from vested.render.diagnostics import diagnostics_json, format_diagnostic
+from vested.render.fit import Fitted, fitted, money_column, text_column
 from vested.render.run import scorecard_json, scorecard_table
 from vested.render.statement import statement_json, statement_table, statement_view
 
@@ -157,18 +158,18 @@ def demo_sections(view: DemoView) -> Iterator[RenderableType]:
                            "(open it in a browser)")
 
 
-def comparison_table(view: DemoView) -> Table:
+def comparison_table(view: DemoView) -> Fitted:
     """What the customer paid each month under each contract, the difference, and the totals."""
     table = Table(caption="What Acme pays DeskCo each month, net of credits. Task-based: the help desk as it was "
                           "(DeskCo never proposes remote support). Vested: remote support from 2025-06.")
-    table.add_column("month")
+    text_column(table, "month")
     for c in view.contracts:
-        table.add_column(c.agreement.id, justify="right")
-    table.add_column("difference", justify="right")
+        money_column(table, c.agreement.id)
+    money_column(table, "difference")
     for p in view.paid:
         cells = [show_money(a, c.step) if a is not None else "—" for a, c in zip(p.amounts, view.contracts, strict=True)]
         table.add_row(p.month, *cells, show_money(p.difference, view.step) if p.difference is not None else "")
     difference = show_money(view.total_difference, view.step) if view.total_difference is not None else ""
     table.add_row("[bold]total", *(f"[bold]{show_money(c.total, c.step)}" for c in view.contracts),
                   f"[bold]{difference}" if difference else "")
-    return table
+    return fitted(table)

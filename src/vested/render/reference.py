@@ -23,7 +23,9 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from vested.core.adjustments import NumberOrFormula
 from vested.core.format import record_fields
+from vested.core.formula_types import AmountFormula, ConditionText, FormulaText, RateOrFormula, ShareOrFormula, TableValue
 from vested.core.lint import RULES
 from vested.core.model import Agreement
 from vested.core.terms import TERM_TYPES, TermBase
@@ -41,8 +43,15 @@ VALUE_TYPES: tuple[tuple[Any, str, str], ...] = (
     (Month, "month", "`2025-06`"),
     (Positive, "number > 0", "`0.01`, `0.05`"),
     (Identifier, "id", "`store_uptime`, `fleet-fee`"),
-    (AmountSource, "amount source", "`40000`, `{metric: monthly_charge}`, `{term: service_fee}`"),
+    (AmountSource, "amount source", "`40000`, `{metric: monthly_charge}`, `{term: service_fee}`, `{formula: \"orders × 12.5\"}`"),
     (SplitSpec, "split", "`80/20`, `{customer: 80%, supplier: 20%}`"),
+    (FormulaText, "formula", "`15000000`, `50%`, `\"max_rate × quality\"` (see [formulas.md](formulas.md))"),
+    (ConditionText, "condition", "`\"perfect_orders <= orders\"`"),
+    (AmountFormula, "amount formula", "`\"baseline_cost_per_order × orders\"`"),
+    (RateOrFormula, "rate or formula", "`25%`, `{formula: \"max_rate × quality\"}`"),
+    (ShareOrFormula, "share or formula", "`40%`, `{formula: \"clamp(1 − 0.6 × quality, 40%, 60%)\"}`"),
+    (NumberOrFormula, "number or formula", "`2%`, `0.875`, `{formula: \"1 − months_affected ÷ 12 × members_affected\"}`"),
+    (TableValue, "table value", "`2.5%`, `1200`"),
 )
 """The value types of the format: (the type, its label in the tables, examples of what to write)."""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -13,39 +11,29 @@ from rich.table import Table
 from vested.core.model import Agreement
 from vested.core.money import CENT, show, show_money
 from vested.core.scorecard import Scorecard
+from vested.render.fit import Fitted, fitted, money_column, text_column
 from vested.render.serialize import to_jsonable
 
 STATUS_STYLE = {"met": "green", "improving": "yellow", "not met": "red", "worsening": "bold red", "no data": "dim"}
 
 
-def metric_table(agreement: Agreement, rows: Mapping[str, Mapping[str, Decimal]]) -> Table:
+def metric_table(agreement: Agreement, rows: Mapping[str, Mapping[str, Decimal]]) -> Fitted:
     months = list(rows)
     table = Table(title=f"{agreement.title} — metrics")
-    table.add_column("metric")
-    table.add_column("unit")
+    text_column(table, "metric")
+    text_column(table, "unit")
     for month in months:
-        table.add_column(month, justify="right")
+        money_column(table, month)
     for metric in agreement.metrics:
         if metric.measure is None and metric.reported_by is None:
             continue
         cells = [reading(rows[m][metric.id]) if metric.id in rows[m] else "—" for m in months]
         table.add_row(metric.id, metric.unit, *cells)
-    return table
+    return fitted(table, keys=2)
 
 
 def metric_json(rows: Mapping[str, Mapping[str, Decimal]]) -> dict[str, Any]:
     return {"months": {month: to_jsonable(values) for month, values in rows.items()}}
-
-
-def metric_csv(agreement: Agreement, rows: Mapping[str, Mapping[str, Decimal]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["metric", "period", "value"])
-    for metric in agreement.metrics:
-        for month, values in rows.items():
-            if metric.id in values:
-                writer.writerow([metric.id, month, format(values[metric.id], "f")])
-    return out.getvalue()
 
 
 def reading(value: Decimal) -> str:
@@ -57,13 +45,12 @@ def reading(value: Decimal) -> str:
     return show_money(value, CENT, trim=True)
 
 
-def scorecard_table(agreement: Agreement, card: Scorecard) -> Table:
+def scorecard_table(agreement: Agreement, card: Scorecard) -> Fitted:
     table = Table(title=f"{agreement.title} — scorecard {card.period}",
                   caption=("overall score " + (f"{show(card.overall.quantize(Decimal('0.1')))} / 100"
                                                if card.overall is not None else "— (a weighted outcome has no value)")))
-    for name, justify in (("outcome", "left"), ("value", "right"), ("baseline", "right"), ("target", "right"),
-                          ("attainment", "right"), ("status", "left"), ("weight", "right")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for name in ("outcome", "value", "baseline", "target", "attainment", "status", "weight"):
+        (text_column if name in ("outcome", "status") else money_column)(table, name)
     for row in card.rows:
         name = ("  └ " if row.parent else "") + row.outcome_id
         table.add_row(
@@ -75,7 +62,7 @@ def scorecard_table(agreement: Agreement, card: Scorecard) -> Table:
             f"[{STATUS_STYLE[row.status]}]{row.status}[/]",
             f"{show(row.weight * 100)}%" if row.weight else "",
         )
-    return table
+    return fitted(table)
 
 
 def scorecard_json(card: Scorecard) -> dict[str, Any]:

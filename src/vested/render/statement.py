@@ -13,6 +13,7 @@ from rich.text import Text
 from vested.core.model import Agreement
 from vested.core.money import CENT, show, show_money
 from vested.core.statement import Statement
+from vested.render.fit import fitted, money_column, text_column
 from vested.render.serialize import to_jsonable
 
 
@@ -25,6 +26,10 @@ class StatementView:
     names: dict[str, str]
     step: Decimal = CENT
     """The agreement's rounding step: amounts show its places, and an exact line is cut to them with "≈"."""
+    mode: str = "half_up"
+    """The agreement's rounding mode."""
+    per_statement: bool = False
+    """Whether only the net is rounded (the lines keep full precision)."""
 
     def name(self, party_id: str) -> str:
         return self.names.get(party_id, party_id)
@@ -37,18 +42,19 @@ class StatementView:
 
 
 def statement_view(agreement: Agreement, statement: Statement) -> StatementView:
-    return StatementView(agreement.title, statement, {p.id: p.name for p in agreement.parties},
-                         agreement.policy.rounding.step)
+    rounding = agreement.policy.rounding
+    return StatementView(agreement.title, statement, {p.id: p.name for p in agreement.parties}, rounding.step,
+                         rounding.mode, rounding.apply == "per_statement")
 
 
 def statement_table(view: StatementView) -> Group:
     s = view.statement
     table = Table(title=f"{view.title} — statement for {s.period or 'the period'} ({s.currency})", show_lines=True,
                   expand=False)
-    table.add_column("term")
-    table.add_column("payer → payee")
-    table.add_column("amount", justify="right")
-    table.add_column("how it was calculated")
+    text_column(table, "term")
+    text_column(table, "payer → payee")
+    money_column(table, "amount")
+    text_column(table, "how it was calculated")
     for line in s.lines:
         explanation = Text(line.formula, style="bold")
         explanation.append(f"\n{line.calculation}", style="")
@@ -61,7 +67,7 @@ def statement_table(view: StatementView) -> Group:
                for term, f in s.figures.items() if f]
     if figures:
         footer.append("\n" + "\n".join(figures), style="dim")
-    return Group(table, footer)
+    return Group(fitted(table), footer)
 
 
 money = show_money
@@ -69,6 +75,9 @@ money = show_money
 
 
 def fmt(value: Any) -> str:
+    """A figure as a statement's footer shows it: numbers through ``money.show``, yes/no for a flag."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, Decimal):
         return show(value)
     if isinstance(value, list | tuple):

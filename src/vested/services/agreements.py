@@ -15,18 +15,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vested.adapters.load import Loaded, load_agreement, load_agreement_text, load_facts, locate, read_text
-from vested.adapters.scenario_load import load_scenario
 from vested.adapters.yamlsource import Source
 from vested.core.diagnostics import Diagnostic
 from vested.core.model import Agreement
 from vested.core.pricing import price_period
-from vested.core.scenario import Scenario
 from vested.core.statement import Statement
 from vested.services.result import Result
 from vested.services.workspace import Workspace
+
+if TYPE_CHECKING:
+    from vested.core.scenario import Scenario
 
 AgreementRef = str | Path
 """How a service is told which agreement: its YAML file."""
@@ -36,6 +37,8 @@ def check(ws: Workspace, document: AgreementRef) -> Result[Agreement | Scenario]
     """Check one file: an agreement (load, validate, check, lint, then compile its measures: filters of
     the wrong type), or a scenario on its own (told by its first key, ``scenario:``)."""
     if is_scenario_file(document):
+        from vested.adapters.scenario_load import load_scenario  # the scenario checks load numpy: only for a scenario
+
         scenario = load_scenario(document)
         return Result(scenario.scenario, scenario.diagnostics)
     loaded = load_agreement(document)
@@ -43,14 +46,19 @@ def check(ws: Workspace, document: AgreementRef) -> Result[Agreement | Scenario]
 
 
 def is_scenario_file(path: AgreementRef) -> bool:
-    """A scenario is told from an agreement by its top-level keys: `scenario: 1` where an agreement has `vested: 1`."""
-    import yaml
+    """A scenario is told from an agreement by its top-level keys: `scenario: 1` where an agreement has `vested: 1`.
 
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return False  # not readable as YAML: checking it as an agreement reports the problem at its place
-    return isinstance(data, dict) and "scenario" in data and "vested" not in data
+    Read through the adapter's bounded reader (a device such as /dev/zero, a huge file or a FIFO is
+    never read whole) and looked at line by line: the YAML itself is parsed, with its limits, once
+    the kind of document is known.
+    """
+    import re
+
+    text, problem = read_text(path, "agreement")
+    if problem is not None:
+        return False  # checking it as an agreement reports the problem at its place
+    keys = set(re.findall(r"^([A-Za-z_]+):", text, flags=re.MULTILINE))
+    return "scenario" in keys and "vested" not in keys
 
 
 def measure_problems(loaded: Loaded) -> tuple[Diagnostic, ...]:

@@ -32,7 +32,7 @@ from vested.core.alignment import align as find_alignment
 from vested.core.compare import Comparison, check_currency, outcome_of
 from vested.core.compare import compare as compare_outcomes
 from vested.core.diagnostics import Diagnostic, error
-from vested.core.economics import Economics
+from vested.core.economics import AgainstStatusQuo, Economics, against_status_quo
 from vested.core.economics import economics as evaluate_economics
 from vested.core.evaluation import EvaluationError, Evaluator
 from vested.core.facts import did_you_mean
@@ -55,6 +55,8 @@ class EconomicsRun:
     scenario: Scenario
     economics: Economics
     lever_choice: str
+    against_status_quo: AgainstStatusQuo | None = None
+    """The customer's payback against the scenario's status quo (None: the scenario names none)."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,27 @@ def economics(ws: Workspace, agreement: AgreementRef, scenario: str | Path, leve
         result, how = _evaluate(pair, levers)
     except Refused as refused:
         return Result(None, (*problems, *refused.diagnostics))
-    return Result(EconomicsRun(pair.agreement, pair.scenario, result, how), problems)
+    case, found = _business_case(scenario, pair, result)
+    return Result(EconomicsRun(pair.agreement, pair.scenario, result, how, case), (*problems, *found))
+
+
+def _business_case(scenario_path: str | Path, pair: Pair, mine: Economics) -> tuple[AgainstStatusQuo | None,
+                                                                                    tuple[Diagnostic, ...]]:
+    """The customer's payback against the scenario's status quo (with no levers), when the scenario names one."""
+    loaded = LoadedScenario(pair.scenario, (), pair.scenario_source)
+    path, missing = resolve_status_quo(scenario_path, loaded, None)
+    if missing or path is None:
+        return None, missing
+    if _same(path) == _same(pair.agreement_source.name):
+        return None, ()  # the agreement is its own status quo: no business case to state
+    today_pair, _problems = load_pair(path, loaded)
+    if today_pair is None or today_pair.agreement.policy.currency != pair.agreement.policy.currency:
+        return None, ()  # compare says what is wrong with the status quo; economics stands on its own
+    try:
+        today, _ = _evaluate(today_pair, "none")
+    except Refused as refused:
+        return None, refused.diagnostics
+    return against_status_quo(mine, today, f"{Path(path).name} with no levers"), ()
 
 
 def align(ws: Workspace, agreement: AgreementRef, scenario: str | Path) -> Result[Alignment]:

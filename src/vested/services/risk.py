@@ -25,6 +25,8 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from pydantic_core import PydanticCustomError
+
 from vested.adapters.scenario_load import load_scenario
 from vested.core.diagnostics import Diagnostic, error
 from vested.core.economics import NPV_CONVENTION
@@ -32,7 +34,7 @@ from vested.core.evaluation import EvaluationError, monthly_rate
 from vested.core.model import Agreement
 from vested.core.money import percent
 from vested.core.periods import months_between
-from vested.core.scenario import DOCUMENT, Scenario
+from vested.core.scenario import DOCUMENT, Scenario, SplitTarget, parse_least_share
 from vested.core.scenario_checks import check_tuning
 from vested.services.agreements import AgreementRef
 from vested.services.deal import LeverChoice, Pair, check_currencies, choose_levers, load_pair, resolve_status_quo
@@ -46,6 +48,8 @@ from vested.simulate.vector import VectorError, VectorUnsupported
 MAX_RUNS = 1_000_000
 """Most runs simulated (as the scenario's ``tune.runs``): memory grows with the runs."""
 T = TypeVar("T")
+Progress = Callable[[str, int, int], None]
+"""Told what is being done: (what, how much is done, of how much)."""
 
 
 @dataclass(frozen=True)
@@ -94,31 +98,52 @@ def simulate(ws: Workspace, agreement_path: AgreementRef, scenario_path: str | P
 
 
 def tune(ws: Workspace, agreement_path: AgreementRef, scenario_path: str | Path, runs: int | None = None, seed: int = 1,
-         levers: LeverChoice = "best", status_quo_path: str | Path | None = None) -> Result[TuneResult]:
+         levers: LeverChoice = "best", status_quo_path: str | Path | None = None,
+         min_share: str | Decimal | None = None, progress: Progress | None = None) -> Result[TuneResult]:
     """The terms, within the scenario's `tune:` ranges, that maximise the expected joint result while each
-    party beats the status quo with at least the threshold's probability; and the Pareto frontier."""
+    party beats the status quo with at least the threshold's probability (and gets at least its share of
+    the value created: the scenario's `tune.split`, or ``min_share`` for each party); and the Pareto frontier."""
+    least, asked = _least_share(min_share)
+    if asked:
+        return Result(None, asked)
     deal, problems = _load(agreement_path, scenario_path, status_quo_path, runs if runs is not None else 1, seed)
     if deal is None:
         return Result(None, problems)
     found = deal.main.locate(check_tuning(deal.scenario, deal.agreement))
     if any(d.is_error for d in found):
         return Result(None, (*problems, *found))
+    scenario = deal.scenario
+    split = SplitTarget(customer=least, supplier=least) if least is not None else None
     try:
         observed, measured = _history(ws, deal)
-        rule: LeverRule = supplier_best(deal.scenario)
+        rule: LeverRule = supplier_best(scenario)
         if not (isinstance(levers, str) and levers == "best"):
             fixed = choose_levers(deal.main, levers)
             rule = lambda _agreement: fixed  # noqa: E731 - the same levers for every candidate
         result = _guard(deal, deal.main, lambda: search_terms(
-            deal.agreement, deal.scenario, deal.status_quo.agreement, seed=seed, status_quo_note=deal.status_quo_note,
-            npv_convention=_convention(deal.scenario, monthly_rate(deal.scenario.discount_rate)),
-            runs=runs, levers=rule, observed=observed))
+            deal.agreement, scenario, deal.status_quo.agreement, seed=seed, status_quo_note=deal.status_quo_note,
+            npv_convention=_convention(scenario, monthly_rate(scenario.discount_rate)),
+            runs=runs, levers=rule, observed=observed, split=split, progress=progress))
     except Refused as refused:
         return Result(None, (*problems, *found, *refused.diagnostics))
     return Result(result, (*problems, *found, *measured))
 
 
 # -- the steps -------------------------------------------------------------------------------------------------
+
+def _least_share(given: str | Decimal | None) -> tuple[Decimal | None, tuple[Diagnostic, ...]]:
+    """``--min-share`` as a share (40% -> 0.4), or the error saying how to write it."""
+    if given is None:
+        return None, ()
+    try:
+        least = parse_least_share(given)
+    except (ValueError, PydanticCustomError) as exc:
+        return None, (error("min-share", f"--min-share {given}: {exc}", "e.g. --min-share 40%", (), "command"),)
+    if least * 2 > 1:
+        return None, (error("min-share", f"--min-share {given}: each party cannot get more than half of the value created",
+                            "e.g. --min-share 40%", (), "command"),)
+    return least, ()
+
 
 def _load(agreement_path: str | Path, scenario_path: str | Path, status_quo_path: str | Path | None,
           runs: int, seed: int) -> tuple[_Deal | None, tuple[Diagnostic, ...]]:

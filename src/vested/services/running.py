@@ -168,7 +168,8 @@ class SettledMonths:
     """The months settled and recorded, or why the next one could not be."""
 
 
-def settle(ws: Workspace, agreement: AgreementRef, months: Sequence[str], *, replace: bool = False) -> Result[SettledMonths]:
+def settle(ws: Workspace, agreement: AgreementRef, months: Sequence[str], *, replace: bool = False,
+           progress: Callable[[str, int, int], None] | None = None) -> Result[SettledMonths]:
     """Settle the months in order and record each statement in the store.
 
     The value is there whenever the months could be measured (some may be settled before the one
@@ -184,7 +185,7 @@ def settle(ws: Workspace, agreement: AgreementRef, months: Sequence[str], *, rep
     refused = guarded(lambda: Result(True, may_record(ws, found, "propose")))
     if not refused.ok:
         return Result(None, refused.diagnostics)
-    result, failed = measuring(lambda: settle_months(ws, found, run.text, months, replace=replace))
+    result, failed = measuring(lambda: settle_months(ws, found, run.text, months, replace=replace, progress=progress))
     if result is None:
         return Result(None, run.locate(failed))
     return Result(SettledMonths(found, result), run.locate(result.diagnostics))

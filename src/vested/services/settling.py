@@ -11,7 +11,7 @@ Settling a range is the same as settling its months one by one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -130,26 +130,31 @@ def recorded_chain_break(ws: Workspace, agreement: Agreement, first: str | None)
 
 
 def settle_months(ws: Workspace, agreement: Agreement, agreement_text: str, months: Sequence[str], *,
-                  replace: bool = False, measured: MetricTable | None = None) -> SettleResult:
+                  replace: bool = False, measured: MetricTable | None = None,
+                  progress: Callable[[str, int, int], None] | None = None) -> SettleResult:
     """Settle ``months`` (consecutive, in order) and record them; stop at the first month that cannot be settled.
 
     The months before that one are recorded, as they would be one by one; that one is not recorded
     at all. Nothing is recorded when the settled month after the last one would no longer follow
     from the state now carried out (the chain of statements would break). ``measured``: the metric
-    table of (at least) these months, when the caller has measured them.
+    table of (at least) these months, when the caller has measured them. ``progress`` is told each step:
+    (what, months done, months).
     """
     store = ws.store
     refused = outside_term(agreement, months) or recorded_chain_break(ws, agreement, months[0] if months else None)
     if refused is not None:
         return SettleResult((), (refused,), ())
     batches = dated_batches(agreement, ws)
+    tell = progress or (lambda step, done, total: None)
+    tell(f"measure {len(months)} month(s)", 0, len(months))
     table = measured if measured is not None else measure_batches(ws, agreement, batches, months)
     reported = reported_in(ws, batches, months)
     agreement_sha256 = text_hash(agreement_text)
     settlements: list[Settlement] = []
     stopped: tuple[Diagnostic, ...] = ()
     state: dict[str, Any] | None = None
-    for month in months:
+    for done, month in enumerate(months):
+        tell(f"settle {month}", done, len(months))
         if state is None:
             state, problem = carried_state(agreement, month, store.read_statement(agreement.id, add_months(month, -1)))
             if problem is not None or state is None:

@@ -4,7 +4,8 @@
 
 Everything a service needs from outside the core is injected here, so a test (or the web app)
 gives its own: the record (the store of agreements, batches, statements and the ledger), the metric
-engine (DuckDB, :class:`vested.measure.engine.DuckDBEngine`), a clock (the core never reads one)
+engine (DuckDB, :class:`vested.measure.engine.DuckDBEngine`; or Spark, :class:`vested.measure.spark.SparkEngine`,
+chosen with :func:`make_engine`), a clock (the core never reads one)
 and the acting user (recorded with everything they do). The record and the engine are opened on
 first use, so ``vested check`` loads neither SQLAlchemy nor DuckDB.
 
@@ -16,6 +17,7 @@ kept it before the record (batches and statements as files), for reading old pro
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +68,41 @@ def record_url(root: Path, store: str | None) -> str:
     import os
 
     return store or os.environ.get("VESTED_STORE") or f"sqlite:///{root / 'vested.db'}"
+
+
+ENGINES = ("duckdb", "spark")
+"""The metric engines a command can choose (``--engine``)."""
+
+
+def make_engine(name: str = "duckdb", *, master: str | None = None, conf: Mapping[str, str] | None = None,
+                percentiles: str = "exact", percentile_error: float | None = None,
+                sources: Mapping[str, str] | None = None) -> MetricEngine:
+    """The metric engine called ``name``: DuckDB (embedded, the default) or Spark (local or a cluster).
+
+    The Spark options (``master``, ``conf``, how to take percentiles, ``sources``: datasets read from a
+    path or URI instead of the batches) are refused with another engine. Only the engine chosen is
+    imported, and Spark starts on the first measurement, so choosing it costs nothing until then.
+    Raises ``ValueError`` with a message for the user on a bad choice.
+    """
+    if name not in ENGINES:
+        raise ValueError(f"unknown engine {name!r}: choose {' or '.join(ENGINES)}")
+    if name == "duckdb":
+        given = [flag for flag, value in (("--spark-master", master), ("--spark-conf", conf), ("--source", sources),
+                                          ("--spark-percentile-error", percentile_error)) if value]
+        if given or percentiles != "exact":
+            raise ValueError(f"{', '.join(given) or '--spark-percentiles'} needs --engine spark")
+        return default_engine()
+    from vested.measure.spark import DEFAULT_MASTER, SparkEngine, SparkSettings, accuracy_for
+
+    if percentiles not in ("exact", "approximate"):
+        raise ValueError(f"percentiles are exact or approximate, not {percentiles!r}")
+    if percentile_error is not None and percentiles != "approximate":
+        raise ValueError("--spark-percentile-error bounds approximate percentiles: add --spark-percentiles approximate")
+    settings = SparkSettings(master=master or DEFAULT_MASTER, conf=dict(conf or {}), locations=dict(sources or {}),
+                             percentiles="ranks" if percentiles == "exact" else "approximate")
+    if percentile_error is not None:
+        settings = dataclasses.replace(settings, accuracy=accuracy_for(percentile_error))
+    return SparkEngine(settings)
 
 
 @dataclass

@@ -41,6 +41,7 @@ from vested.core.money import ZERO
 from vested.core.pricing import price_period
 from vested.core.scenario import Scenario, resolve_periods
 from vested.core.scenario_checks import metrics_read
+from vested.core.scenario_derived import derived_drivers
 from vested.core.statement import signed_by_term
 from vested.simulate.sampling import Array, Draws, Sampler
 from vested.simulate.summary import (
@@ -58,6 +59,7 @@ from vested.simulate.summary import (
     summary_of,
 )
 from vested.simulate.vector import VectorEngine, VectorError, VectorUnsupported
+from vested.simulate.vector_formula import DriverCompiler
 
 CHUNK = 50_000
 """Runs drawn and priced at a time."""
@@ -191,6 +193,10 @@ class Plan:
         self.customer_per_unit = [(str(c.driver), float(c.per_unit)) for c in scenario.customer.costs if c.driver is not None]
         self.supplier_fixed = float(scenario.supplier.fixed_cost)
         self.supplier_per_unit = [(name, float(rate)) for name, rate in scenario.supplier.unit_costs.items()]
+        compiler = DriverCompiler(list(scenario.drivers))
+        self.computed = {name: compiler.compile(formula) for name in derived_drivers(scenario)
+                         for formula in [scenario.drivers[name].formula] if formula is not None}
+        """The computed drivers, in order, as numpy code over the other drivers' arrays."""
 
     def world(self, agreement: Agreement, levers: Sequence[str], engine: PeriodEngine | None = None,
               engine_note: str = "") -> World:
@@ -202,6 +208,8 @@ class Plan:
         shifts: dict[str, Array] = {}
         exact: dict[str, Array] = {}
         for name, driver in self.scenario.drivers.items():
+            if driver.formula is not None:
+                continue  # computed each month from the drivers it reads
             changes = [schedule.change(name, levers) for levers in in_effect]
             if driver.uncertain is None:
                 exact[name] = np.array([float(v * f + s) for v, (f, s) in zip(driver.values(months), changes, strict=True)])
@@ -219,12 +227,24 @@ class Plan:
         """Every driver's value in month ``t`` with the world's levers, clipped to its range."""
         values: dict[str, Array] = {}
         for name in self.scenario.drivers:
+            if name in self.computed:
+                continue
             if name in world.exact:
                 value = np.full(draws.runs, world.exact[name][t])
             else:
                 value = draws.base(name, t)
                 if name in world.factors:
                     value = value * world.factors[name][t] + world.shifts[name][t]
+            low, high = self.bounds.get(name, (None, None))
+            if low is not None or high is not None:
+                outside = (value < low if low is not None else False) | (value > high if high is not None else False)
+                count = int(np.count_nonzero(outside))
+                if count:
+                    clipped[name] = clipped.get(name, 0) + count
+                    value = np.clip(value, low, high)
+            values[name] = value
+        for name, code in self.computed.items():
+            value = np.broadcast_to(np.asarray(code.run(values, {}), dtype=np.float64), (draws.runs,))
             low, high = self.bounds.get(name, (None, None))
             if low is not None or high is not None:
                 outside = (value < low if low is not None else False) | (value > high if high is not None else False)

@@ -193,6 +193,8 @@ class Sampler:
         self.paths: dict[str, Array] = {}
         for name, driver in scenario.drivers.items():
             spec = driver.uncertain
+            if driver.formula is not None:
+                continue  # computed from the drivers it reads, month by month (``run.Plan.drivers``)
             if spec is None:
                 self.paths[name] = np.array([float(v) for v in driver.values(months)], dtype=np.float64)
                 continue

@@ -14,7 +14,10 @@ in some run). For each valid candidate:
    and for the status quo (common random numbers: differences between candidates are not noise
    between draws; drawn once and shared when they fit in :data:`DRAWN_BYTES`);
 3. its *expected joint result* is the mean over the runs of customer NPV + supplier NPV, and it is
-   *feasible* when each party's probability of beating the status quo is at least ``threshold``.
+   *feasible* when each party's probability of beating the status quo is at least ``threshold`` and,
+   when ``tune.split`` asks for one, each party's mean gain is at least its share of the joint gain
+   (pricing moves value between the parties without changing the joint result, so the split is
+   what the parties negotiate; every candidate reports it).
 
 The best candidate maximises the expected joint result among the feasible ones. What the customer
 pays the supplier cancels out of the joint result, so it depends on the terms only through the
@@ -47,7 +50,7 @@ from vested.core.alignment import align
 from vested.core.checks import check_agreement
 from vested.core.evaluation import EvaluationError, Evaluator
 from vested.core.model import Agreement
-from vested.core.scenario import Scenario, TuneParameter, setting_value
+from vested.core.scenario import Scenario, SplitTarget, TuneParameter, setting_value
 from vested.core.scenario_checks import field_value, record_field
 from vested.simulate.run import Plan, WorldFailed, WorldRuns, beats, cents, draw_chunks, make_engine, run_worlds
 from vested.simulate.sampling import Draws
@@ -79,16 +82,25 @@ class Candidate:
     p_supplier: float = 0.0
     p_both: float = 0.0
     feasible: bool = False
-    """Both probabilities at least the threshold."""
+    """Both probabilities at least the threshold (and the gains split as ``tune.split`` asks, if it does)."""
     change: float = 0.0
     """How far from the terms as written: Σ |candidate − written| ÷ |written| over the parameters."""
 
-    DERIVED: ClassVar[tuple[str, ...]] = ("joint_gain", "weaker_probability")
+    DERIVED: ClassVar[tuple[str, ...]] = ("joint_gain", "weaker_probability", "customer_share", "supplier_share")
     """Properties serialised with the fields (``vested.render.serialize``)."""
 
     @property
     def joint_gain(self) -> Decimal:
         return self.customer_gain + self.supplier_gain
+
+    @property
+    def customer_share(self) -> Decimal | None:
+        """The customer's share of the joint gain (None when the candidate creates no value)."""
+        return self.customer_gain / self.joint_gain if self.valid and self.joint_gain > 0 else None
+
+    @property
+    def supplier_share(self) -> Decimal | None:
+        return self.supplier_gain / self.joint_gain if self.valid and self.joint_gain > 0 else None
 
     @property
     def weaker_probability(self) -> float:
@@ -138,6 +150,8 @@ class TuneResult:
     engine: str
     """The engine that prices the terms as written."""
     npv_convention: str
+    split: SplitTarget | None = None
+    """The split of the value created a feasible candidate must give (None: any split)."""
 
     DERIVED: ClassVar[tuple[str, ...]] = ("skipped",)
     """Properties serialised with the fields (``vested.render.serialize``)."""
@@ -149,10 +163,13 @@ class TuneResult:
 
 def tune(agreement: Agreement, scenario: Scenario, status_quo: Agreement, *, seed: int, status_quo_note: str,
          npv_convention: str, runs: int | None = None, levers: LeverRule | None = None,
-         observed: Mapping[str, Sequence[Decimal]] | None = None) -> TuneResult:
+         observed: Mapping[str, Sequence[Decimal]] | None = None, split: SplitTarget | None = None,
+         progress: Callable[[str, int, int], None] | None = None) -> TuneResult:
     """Search the scenario's tunable parameters (see the module docstring). Raises ``WorldFailed`` when
     the status quo cannot be simulated, and ``VectorUnsupported`` when a term of the agreement as
-    written cannot be simulated; a candidate that cannot be is skipped with the reason."""
+    written cannot be simulated; a candidate that cannot be is skipped with the reason. ``progress`` is
+    told each candidate evaluated: ("evaluating candidates", how many so far, how many the search will evaluate).
+    ``split``: the split of the value created to require, instead of the scenario's ``tune.split``."""
     settings = scenario.tune
     assert settings is not None, "check_tuning first"
     runs = runs or settings.runs
@@ -164,6 +181,8 @@ def tune(agreement: Agreement, scenario: Scenario, status_quo: Agreement, *, see
         raise WorldFailed(0, status_quo, exc) from exc
     (baseline,) = run_worlds(plan, [plan.world(status_quo, (), engine)], runs, seed, fan_runs=0, draws=draws)
     tuner = Tuner(agreement, scenario, plan, baseline, levers or supplier_best(scenario), runs, seed, draws)
+    tuner.progress = progress
+    tuner.split = split or settings.split
     as_written = tuner.evaluate_agreement(agreement, written_settings(agreement, settings.parameters))
     method, how, size = search(tuner, settings.budget, settings.search, seed)
     candidates = tuple(tuner.seen.values())
@@ -173,7 +192,7 @@ def tune(agreement: Agreement, scenario: Scenario, status_quo: Agreement, *, see
         parameters=parameter_notes(agreement, settings.parameters), threshold=settings.threshold, runs=runs, seed=seed,
         lever_choice=tuner.lever_choice, status_quo=status_quo_note, method=method, method_note=how, grid_size=size,
         as_written=as_written, best=best, closest=closest, frontier=frontier(candidates), candidates=candidates,
-        engine=tuner.engine, npv_convention=npv_convention,
+        engine=tuner.engine, npv_convention=npv_convention, split=tuner.split,
     )
 
 
@@ -186,16 +205,22 @@ class Tuner:
         self.agreement, self.scenario, self.plan, self.baseline = agreement, scenario, plan, baseline
         self.parameters = scenario.tune.parameters
         self.threshold = float(scenario.tune.threshold)
+        self.split = scenario.tune.split
         self.levers, self.runs, self.seed, self.draws = levers, runs, seed, draws
         self.written = tuple(_number(field_value(_term(agreement, p.term), p.field)) for p in self.parameters)
         _, self.engine = make_engine(agreement, plan.labels, runs)  # raises VectorUnsupported: nothing to tune
         self.lever_choice = ""
         """How the levers were chosen for the first candidate evaluated: the terms as written."""
         self.seen: dict[tuple[str, ...], Candidate] = {}
+        self.progress: Callable[[str, int, int], None] | None = None
+        self.planned = 0
+        """How many candidates the search will evaluate (for ``progress``)."""
 
     def evaluate(self, settings: tuple[str, ...]) -> Candidate:
         if settings not in self.seen:
             self.seen[settings] = self._evaluate(settings)
+            if self.progress is not None:
+                self.progress("evaluating candidates", len(self.seen), max(self.planned, len(self.seen)))
         return self.seen[settings]
 
     def evaluate_agreement(self, agreement: Agreement, settings: tuple[str, ...]) -> Candidate:
@@ -216,10 +241,12 @@ class Tuner:
         p_customer, p_supplier = float(np.mean(beats(customer))), float(np.mean(beats(supplier)))
         values = [_number(field_value(_term(agreement, p.term), p.field)) for p in self.parameters]
         change = sum(float(abs(v - w) / (abs(w) or 1)) for v, w in zip(values, self.written, strict=True))
+        customer_gain, supplier_gain = cents(float(np.mean(customer))), cents(float(np.mean(supplier)))
+        split = self.split is None or self.split.met(customer_gain, supplier_gain)
         return Candidate(settings, True, "", levers, cents(float(np.mean(ours.customer + ours.supplier))),
-                         cents(float(np.mean(customer))), cents(float(np.mean(supplier))), p_customer, p_supplier,
+                         customer_gain, supplier_gain, p_customer, p_supplier,
                          float(np.mean(beats(customer) & beats(supplier))),
-                         p_customer >= self.threshold and p_supplier >= self.threshold, change)
+                         p_customer >= self.threshold and p_supplier >= self.threshold and split, change)
 
     def _evaluate(self, settings: tuple[str, ...]) -> Candidate:
         candidate, reason = apply_settings(self.agreement, self.parameters, settings)
@@ -272,6 +299,7 @@ def search(tuner: Tuner, budget: int, mode: str, seed: int) -> tuple[str, str, i
     """Evaluate candidates (into ``tuner.seen``): (method, how, grid size)."""
     grids = [p.grid() for p in tuner.parameters]
     size = math.prod(len(g) for g in grids)
+    tuner.planned = size if mode == "grid" or (mode == "auto" and size <= budget) else min(size, budget)
     if mode == "grid" or (mode == "auto" and size <= budget):
         for settings in product(*grids):
             tuner.evaluate(tuple(settings))

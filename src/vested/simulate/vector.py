@@ -51,6 +51,7 @@ import numpy.typing as npt
 
 from vested.core.bands import Bounds, find_band
 from vested.core.diagnostics import UserError
+from vested.core.formula_eval import Formula
 from vested.core.model import Agreement, Rounding
 from vested.core.money import ONE, ZERO, round_amount
 from vested.core.pricing import parties_of, term_order
@@ -251,6 +252,34 @@ class Setup:
     outcome_metrics: Mapping[str, str]
     outcome_directions: Mapping[str, str]
     constants: Mapping[str, Decimal]
+    formulas: Any = None
+    """The agreement's formulas compiled (a ``vector_formula.FormulaCompiler``)."""
+    term_id: str = ""
+
+    def value(self, value: Decimal | Formula, *, share: bool = False, rate: bool = False
+              ) -> tuple[Callable[[Mapping[str, Array], Mapping[str, Num]], Num], Decimal | None, tuple[str, ...]]:
+        """A number or a formula of the term: a getter (values, amounts) -> value, its constant if it has one,
+        metrics read. A rate below zero, or a share above 100%, is refused as the exact engine refuses it."""
+        if isinstance(value, Decimal):
+            as_float = float(value)
+            return (lambda values, priced: as_float), value, ()
+        code = self.formulas.compile(value)
+        if code.constant is not None:
+            _refuse_range(self.term_id, code.constant, share=share, rate=rate)
+            return code.run, code.constant, ()
+        if not (share or rate):
+            return code.run, None, code.metrics
+        run, term_id = code.run, self.term_id
+
+        def checked(values: Mapping[str, Array], priced: Mapping[str, Num]) -> Num:
+            result: Num = run(values, priced)
+            bad = (np.asarray(result) < 0) | ((np.asarray(result) > 1) if share else False)
+            if np.any(bad):
+                raise VectorError(term_id, f"a {'share' if share else 'rate'} formula comes out "
+                                  f"{'outside 0%-100%' if share else 'below zero'}", count(np.atleast_1d(bad)))
+            return result
+
+        return checked, None, code.metrics
 
     def source(self, source: Source) -> tuple[Callable[[Mapping[str, Array], Mapping[str, Num]], Num], Decimal | None, tuple[str, ...]]:
         """An amount source: a getter (values, amounts) -> amount, its constant value if it has one, metrics read."""
@@ -264,6 +293,8 @@ class Setup:
                 value = float(known)
                 return (lambda values, priced: value), known, ()
             return (lambda values, priced: priced[term_id]), None, ()
+        if source.formula is not None:
+            return self.value(source.formula)
         amount = source.amount if source.amount is not None else ZERO
         as_float = float(amount)
         return (lambda values, priced: as_float), amount, ()
@@ -322,6 +353,13 @@ def count(flags: Flags) -> int:
     return int(np.count_nonzero(flags))
 
 
+def _refuse_range(term_id: str, value: Decimal, *, share: bool, rate: bool) -> None:
+    if (share or rate) and value < 0:
+        raise VectorError(term_id, "a rate formula comes out below zero")
+    if share and value > 1:
+        raise VectorError(term_id, "a share formula comes out above 100%")
+
+
 @dataclass(frozen=True)
 class _Compiled:
     term_id: str
@@ -333,9 +371,14 @@ class VectorEngine:
     """An agreement compiled for vectorised pricing (see the module docstring)."""
 
     def __init__(self, agreement: Agreement, *, slack: float = SLACK) -> None:
+        from vested.simulate.vector_formula import FormulaCompiler, with_adjustments
         from vested.simulate.vector_terms import COMPILERS  # the term families import this module
 
         self.agreement = agreement
+        formulas = FormulaCompiler(agreement)
+        self._derived = formulas.derived()
+        """Derived metrics, in order: (id, code, factor to the facts' scale)."""
+        self._rules = [(rule.id, formulas.compile(rule.check)) for rule in agreement.rules]
         ordered, cycles = term_order(agreement.pricing)
         if cycles:
             raise VectorError(cycles[0][0], f"terms refer to each other in a cycle: {' → '.join(cycles[0])}")
@@ -351,8 +394,10 @@ class VectorEngine:
             sign = _direction(agreement, term, customer.id if customer else None, supplier.id if supplier else None)
             setup = Setup(Lines(self.rounder, _conversion(agreement, term)), policy.tier_boundaries,
                           {o.id: o.metric for o in agreement.outcomes}, {o.id: o.direction for o in agreement.outcomes},
-                          constants)
+                          constants, FormulaCompiler(agreement, term.id), term.id)
             code = compiler(term, setup)
+            if term.adjustments:
+                code = with_adjustments(code, term.adjustments, setup, self.rounder)
             rate = setup.lines.rate
             if isinstance(rate, str):
                 code = TermCode(code.step, (*code.metrics, rate), code.initial, None)
@@ -361,8 +406,11 @@ class VectorEngine:
             compiled.append(_Compiled(term.id, sign, code))
         self._compiled = compiled
         self._listed = [t.id for t in agreement.pricing]
-        self.metrics: tuple[str, ...] = tuple(dict.fromkeys(m for c in compiled for m in c.code.metrics))
-        """The metric ids whose values :meth:`price` needs."""
+        derived = {name: code for name, code, _ in self._derived}
+        read = [m for c in compiled for m in c.code.metrics] + [m for _, code in self._rules for m in code.metrics]
+        self.metrics: tuple[str, ...] = tuple(dict.fromkeys(
+            m for name in read for m in (derived[name].metrics if name in derived else (name,))))
+        """The metric ids whose values :meth:`price` needs (a derived metric's inputs, not the metric itself)."""
         self._constant_net = float(sum((Decimal(int(c.sign)) * c.code.constant for c in compiled if c.code.constant is not None), ZERO))
 
     def initial_state(self, runs: int) -> State:
@@ -376,6 +424,12 @@ class VectorEngine:
         if missing:
             raise KeyError(f"no values for metric{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}")
         arrays = {m: _array(values[m], runs) for m in self.metrics}
+        for name, code, scale in self._derived:
+            arrays[name] = _array(code.run(arrays, {}), runs) * scale
+        for rule_id, code in self._rules:
+            broken = ~np.asarray(code.run(arrays, {}), dtype=bool)
+            if np.any(broken):
+                raise VectorError(rule_id, "the values break the rule", count(np.broadcast_to(broken, (runs,))))
         state = state if state is not None else self.initial_state(runs)
         priced: dict[str, Num] = {}
         binds: dict[str, Flags] = {}

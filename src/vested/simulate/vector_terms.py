@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from vested.core.formula_eval import Formula
 from vested.core.money import ONE, ZERO
+from vested.core.terms.base import Source
 from vested.core.terms.credits import ServiceCreditPool, ServiceCredits
 from vested.core.terms.fees import CostPlus, FixedFee, PerUnit, TieredVolume, TimeAndMaterials
 from vested.core.terms.incentive import AwardFee, CostPlusIncentiveFee, FixedPriceIncentive
@@ -39,8 +41,10 @@ def compile_fixed_fee(term: FixedFee, setup: Setup) -> TermCode:
 
 
 def compile_per_unit(term: PerUnit, setup: Setup) -> TermCode:
-    quantity, rate, lines = term.quantity, float(term.rate), setup.lines
-    return TermCode(lambda values, priced, state: (lines(values[quantity] * rate, values), None, None), (quantity,))
+    quantity, lines = term.quantity, setup.lines
+    rate_of, _, metrics = setup.value(term.rate)
+    return TermCode(lambda values, priced, state: (lines(values[quantity] * rate_of(values, priced), values), None, None),
+                    (quantity, *metrics))
 
 
 def compile_tiered_volume(term: TieredVolume, setup: Setup) -> TermCode:
@@ -110,9 +114,9 @@ def compile_time_and_materials(term: TimeAndMaterials, setup: Setup) -> TermCode
 def compile_cost_plus(term: CostPlus, setup: Setup) -> TermCode:
     cost, lines = term.cost, setup.lines
     if term.fee_rate is not None:
-        rate = float(term.fee_rate)
-        return TermCode(lambda values, priced, state: (lines(values[cost], values) + lines(values[cost] * rate, values), None, None),
-                        (cost,))
+        rate_of, _, metrics = setup.value(term.fee_rate, rate=True)
+        return TermCode(lambda values, priced, state: (
+            lines(values[cost], values) + lines(values[cost] * rate_of(values, priced), values), None, None), (cost, *metrics))
     fee = lines.constant(term.fee_amount or ZERO)
     return TermCode(lambda values, priced, state: (lines(values[cost], values) + fee(values), None, None), (cost,))
 
@@ -142,9 +146,11 @@ def compile_fixed_price_incentive(term: FixedPriceIncentive, setup: Setup) -> Te
 def compile_cost_plus_incentive_fee(term: CostPlusIncentiveFee, setup: Setup) -> TermCode:
     metric, lines = term.actual_cost, setup.lines
     target, fee_at_target = float(term.target_cost), float(term.target_fee)
-    minimum, maximum = float(term.minimum_fee), float(term.maximum_fee)
+    # A fee without a floor or a ceiling is clamped at ±inf: the clamp then never binds.
+    minimum = float(term.minimum_fee) if term.minimum_fee is not None else -np.inf
+    maximum = float(term.maximum_fee) if term.maximum_fee is not None else np.inf
     under, over = float(term.underrun_share.supplier), float(term.overrun_share.supplier)
-    near = tolerance(max(abs(term.minimum_fee), abs(term.maximum_fee)))
+    near = tolerance(max(abs(term.minimum_fee or ZERO), abs(term.maximum_fee or ZERO)))
 
     def step(values: Values, priced: Priced, state: Any) -> tuple[Num, dict[str, Any], None]:
         cost = values[metric]
@@ -231,55 +237,87 @@ def compile_target_cost(term: TargetCost, setup: Setup) -> TermCode:
 
 def compile_gainshare(term: Gainshare, setup: Setup) -> TermCode:
     baseline_of, baseline, metrics = setup.source(term.baseline)
-    actual, lines = term.actual, setup.lines
-    rate, minimum_rate = float(term.sharing_rate), float(term.minimum_savings_rate)
+    lines, term_id = setup.lines, term.id
+    actual_of, _, actual_metrics = setup.source(Source(metric=term.actual) if term.actual is not None
+                                                else term.actual_amount or Source(amount=ZERO))
+    rate_of, rate, rate_metrics = setup.value(term.sharing_rate)
+    minimum_of, _, minimum_metrics = setup.value(term.minimum_savings_rate)
     from_corridor = term.share_from == "corridor"
-    cap = None if term.cap is None else float(term.cap)
+    cap_of, cap_metrics = _cap(setup, term.cap, term.cap_amount)
     losses = term.losses
+    loss_parts: Any = None
+    if losses is not None:
+        loss_rate_of, _, loss_rate_metrics = setup.value(losses.sharing_rate)
+        loss_minimum_of, _, loss_minimum_metrics = setup.value(losses.minimum_loss_rate)
+        loss_cap_of, loss_cap_metrics = _cap(setup, losses.cap, losses.cap_amount)
+        loss_parts = (loss_rate_of, loss_minimum_of, loss_cap_of)
+        metrics = (*metrics, *loss_rate_metrics, *loss_minimum_metrics, *loss_cap_metrics)
     # Savings on the corridor's edge are shared (the formula jumps there): compare with a tolerance.
     near = tolerance(baseline)
-    # With a constant baseline and a positive corridor, "not below the corridor" implies "savings > 0".
-    corridor_positive = baseline is not None and float(term.minimum_savings_rate * baseline) > near
-    # Shared savings are >= 0 when the baseline is (a cheaper rounding); losses make the line signed.
-    nonneg = losses is None and baseline is not None and baseline >= 0
+    # Shared savings are >= 0 when every cap is (a cheaper rounding); losses make the line signed.
+    nonneg = losses is None and baseline is not None and baseline >= 0 and (
+        term.cap_amount is None or (term.cap_amount.amount is not None and term.cap_amount.amount >= 0))
+    checked = not isinstance(term.sharing_rate, Decimal)
 
     def step(values: Values, priced: Priced, state: Any) -> tuple[Num, dict[str, Any], None]:
-        base, spent = baseline_of(values, priced), values[actual]
-        savings = base - spent
-        corridor = base * minimum_rate
-        gain = savings >= corridor - near
-        if not corridor_positive:
-            gain &= savings > 0
-        if from_corridor:
-            amount = savings - corridor
-            amount *= rate
-        elif losses is None:
-            amount = np.multiply(savings, rate, out=savings)  # savings are not read again
-        else:
-            amount = savings * rate
-        binds = None
-        if cap is not None:
-            limit = base * cap
+        base, spent = baseline_of(values, priced), actual_of(values, priced)
+        savings = np.asarray(base - spent, dtype=np.float64)
+        corridor = base * minimum_of(values, priced)
+        gain = (savings >= corridor - near) & (savings > 0)
+        share = rate_of(values, priced)
+        if checked:
+            _refuse(term_id, gain & ((np.asarray(share) < 0) | (np.asarray(share) > 1)),
+                    "the sharing rate's formula comes out outside 0%-100%")
+        amount = (savings - corridor) * share if from_corridor else savings * share
+        amount = np.array(np.broadcast_to(amount, savings.shape), dtype=np.float64)
+        binds = np.zeros(savings.shape, dtype=bool)
+        if cap_of is not None:
+            limit = cap_of(values, priced, base)
             binds = (amount > limit + near) & gain
-            np.minimum(amount, limit, out=amount)
+            amount = np.minimum(amount, limit)
         amount *= gain.view(np.uint8)  # masks by multiplying: numpy's where() branches on every value
-        if losses is not None:
+        if loss_parts is not None:
+            loss_rate_of, loss_minimum_of, loss_cap_of = loss_parts
             loss = -savings
-            owed = loss * float(losses.sharing_rate)
-            shared_loss = (savings < 0) & (loss >= base * float(losses.minimum_loss_rate) - near)
-            if losses.cap is not None:
-                limit = base * float(losses.cap)
+            shared_loss = (savings < 0) & (loss >= base * loss_minimum_of(values, priced) - near)
+            loss_share = loss_rate_of(values, priced)
+            if not isinstance(losses.sharing_rate, Decimal):  # type: ignore[union-attr]
+                _refuse(term_id, shared_loss & ((np.asarray(loss_share) < 0) | (np.asarray(loss_share) > 1)),
+                        "the loss sharing rate's formula comes out outside 0%-100%")
+            owed = np.array(np.broadcast_to(loss * loss_share, savings.shape), dtype=np.float64)
+            if loss_cap_of is not None:
+                limit = loss_cap_of(values, priced, base)
                 lost_cap = (owed > limit + near) & shared_loss
-                binds = lost_cap if binds is None else binds | lost_cap
-                np.minimum(owed, limit, out=owed)
+                binds = binds | lost_cap
+                owed = np.minimum(owed, limit)
             owed *= shared_loss.view(np.uint8)
             amount -= owed
-        if binds is None:
-            binds = np.zeros(spent.shape, dtype=bool)
         line = lines.nonneg(amount, values, inplace=True) if nonneg else lines(amount, values)
         return line, {"cap": binds}, None
 
-    return TermCode(step, (*metrics, actual))
+    del rate
+    return TermCode(step, (*metrics, *actual_metrics, *rate_metrics, *minimum_metrics, *cap_metrics))
+
+
+def _cap(setup: Setup, rate: Decimal | Formula | None, amount: Source | None
+         ) -> tuple[Callable[[Values, Priced, Num], Num] | None, tuple[str, ...]]:
+    """The lesser of a cap as a rate of the baseline and a cap as an amount, as a function of (values, amounts, baseline)."""
+    parts: list[Callable[[Values, Priced, Num], Num]] = []
+    metrics: tuple[str, ...] = ()
+    if rate is not None:
+        rate_of, _, rate_metrics = setup.value(rate)
+        parts.append(lambda values, priced, base: base * rate_of(values, priced))
+        metrics += rate_metrics
+    if amount is not None:
+        amount_of, _, amount_metrics = setup.source(amount)
+        parts.append(lambda values, priced, base: amount_of(values, priced))
+        metrics += amount_metrics
+    if not parts:
+        return None, ()
+    if len(parts) == 1:
+        return parts[0], metrics
+    first, second = parts
+    return (lambda values, priced, base: np.minimum(first(values, priced, base), second(values, priced, base))), metrics
 
 
 # -- outcomes ----------------------------------------------------------------------------------------
@@ -298,6 +336,8 @@ def compile_outcome_incentive(term: OutcomeIncentive, setup: Setup) -> TermCode:
     def step(values: Values, priced: Priced, state: Any) -> tuple[Num, None, None]:
         earned = earned_at(values[metric])
         amount = amount_of(values, priced)
+        # a negative amount would turn the incentive around (the exact pricer refuses it too)
+        _refuse(term.id, np.asarray(amount) < 0, "the amount of an outcome incentive is negative")
         if bonus:
             return lines(earned * amount, values), None, None
         kept = 1.0 - earned

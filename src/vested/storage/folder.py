@@ -16,6 +16,7 @@ without a manifest is ignored, so a process killed mid-ingest leaves nothing hal
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
@@ -77,9 +78,10 @@ def staged_file(path: Path, write: Callable[[Path], None]) -> Iterator[None]:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
-    os.close(fd)
     tmp = Path(name)
     try:
+        if fcntl is not None:  # held while the file is written: a cleaner never takes a file in flight
+            fcntl.flock(fd, fcntl.LOCK_EX)
         write(tmp)
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
@@ -89,7 +91,37 @@ def staged_file(path: Path, write: Callable[[Path], None]) -> Iterator[None]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        os.close(fd)
     sync_folder(path.parent)
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Delete the temporary files a killed writer of ``path`` left next to it (``.<name>.<random>.tmp``).
+
+    A writer holds an exclusive lock on its temporary file until it is renamed or removed, so a file
+    whose lock can be taken has no writer any more: it is stale. Another process's file in flight
+    is locked, and left alone. (Without ``fcntl`` nothing is removed.)
+    """
+    removed: list[Path] = []
+    if fcntl is None or not path.parent.is_dir():
+        return removed
+    for candidate in path.parent.glob(f".{glob.escape(path.name)}.*{TEMPORARY_SUFFIX}"):
+        try:
+            fd = os.open(candidate, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue  # locked: its writer is alive
+        try:
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+        finally:
+            os.close(fd)
+    return removed
 
 
 def current_umask() -> int:

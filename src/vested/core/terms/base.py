@@ -15,12 +15,17 @@ from dataclasses import dataclass as plain_dataclass
 from dataclasses import field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
+from vested.core.adjustments import Adjustment
 from vested.core.diagnostics import Path, UserError, show_path
+from vested.core.formula import FormulaError, names_in
+from vested.core.formula_eval import Formula, evaluate_exact, to_decimal
+from vested.core.formula_types import AmountFormula
 from vested.core.money import D, show
 from vested.core.records import RECORD
 from vested.core.values import Amount, Identifier
@@ -47,6 +52,11 @@ class TermBase:
         description="Currency of this term's amounts when it differs from policy.currency; needs a policy.conversions entry.",
     )
     clause: str = Field(default="", description="The contract wording this term implements, kept for the record.")
+    adjustments: tuple[Adjustment, ...] = Field(
+        default=(),
+        description="Named changes to the term's amount, applied in order after it is priced: a rate withheld, "
+        "a factor, a floor or a ceiling (see docs/formulas.md).",
+    )
 
     DIRECTION: ClassVar[tuple[str, str]] = ("customer", "supplier")
     """Roles of the default payer and payee."""
@@ -90,6 +100,8 @@ class Source:
     """A metric whose value for the period is the amount."""
     term: Identifier | None = None
     """Another pricing term whose amount for the period is used (e.g. the monthly fee)."""
+    formula: AmountFormula | None = None
+    """A formula computed each period ("baseline_cost_per_order × orders"; see docs/formulas.md)."""
 
     def refs(self, path: Path) -> Iterator[Reference]:
         if self.metric is not None:
@@ -102,6 +114,8 @@ class Source:
             return self.metric
         if self.term is not None:
             return f"amount of {self.term}"
+        if self.formula is not None:
+            return self.formula.text
         return show(self.amount or Decimal(0))
 
 
@@ -153,6 +167,10 @@ class PricingContext:
     period: str | None = None
     term_id: str = ""
     round_line: Callable[[Decimal], Decimal] = exact
+    scope: Any = None
+    """What the term's formulas read (a ``vested.core.derived.FormulaScope``); None when the agreement has none."""
+    explained: list[str] = field(default_factory=list)
+    """How each formula and derived metric the term read was computed, for the statement (filled while pricing)."""
 
     def _value(self, metric_id: str) -> FactValue:
         if metric_id not in self.values:
@@ -166,6 +184,7 @@ class PricingContext:
 
     def number(self, metric_id: str) -> Decimal:
         value = self._value(metric_id)
+        self._explain_derived(metric_id)
         if not isinstance(value, Decimal):
             raise UserError("fact-type", f"metric {metric_id!r} must be a number, found {value!r}",
                             "write a number", ("values", metric_id))
@@ -202,12 +221,59 @@ class PricingContext:
     def term_amount(self, term_id: str) -> Decimal:
         return self.priced[term_id]
 
-    def resolve(self, source: Source) -> Decimal:
+    def resolve(self, source: Source, where: Path = ()) -> Decimal:
         if source.metric is not None:
             return self.number(source.metric)
         if source.term is not None:
             return self.term_amount(source.term)
+        if source.formula is not None:
+            return self.evaluate(source.formula, where)
         return source.amount if source.amount is not None else Decimal(0)
+
+    def evaluate(self, value: Decimal | Formula, where: Path, *, share: bool = False, name: str = "") -> Decimal:
+        """A number written in the term, or the value of its formula this period (explained on the line).
+
+        ``where`` is the path of the value in the term; a formula's errors point inside its text.
+        """
+        if isinstance(value, Decimal):
+            return value
+        return to_decimal(self.evaluate_exact(value, where, share=share, name=name))
+
+    def evaluate_exact(self, value: Decimal | Formula, where: Path, *, share: bool = False, name: str = "") -> Fraction:
+        """:meth:`evaluate`, the value kept exact (a third stays a third) for arithmetic that follows."""
+        if isinstance(value, Decimal):
+            return Fraction(value)
+        inside = (*where, "formula")
+        try:
+            result, how = evaluate_exact(value, self.scope.with_terms(self.priced))
+        except FormulaError as problem:
+            raise UserError(problem.code, f"{show_path(where)}: {problem.message}", problem.hint, (*self.path, *inside),
+                            "agreement", problem.offset) from None
+        if isinstance(result, bool):
+            raise self.fail("formula-unit", f"{show_path(where)} must be a number, and its formula is a condition",
+                            "", inside)
+        share = share or value.expect == "share"
+        if (value.expect in ("rate", "share") or share) and (result < 0 or (share and result > 1)):
+            limit = "between 0% and 100%" if share else "zero or more"
+            raise self.fail("formula-value", f"{show_path(where)} comes to {how.rsplit(' = ', 1)[-1]}; it must be {limit}",
+                            "check the formula and this period's facts", inside)
+        for read in names_in(value.node):
+            self._explain_derived(read.name)
+        self._note(f"{name or show_path(where)} = {how}")
+        return result
+
+    def _note(self, text: str) -> None:
+        if text not in self.explained:
+            self.explained.append(text)
+
+    def _explain_derived(self, name: str) -> None:
+        """Note how a parameter or derived metric was computed, after what it read in turn."""
+        explanations = getattr(self.scope, "explanations", None)
+        if not explanations or name not in explanations:
+            return
+        for read in self.scope.reads(name):
+            self._explain_derived(read)
+        self._note(explanations[name])
 
     def fail(self, code: str, message: str, hint: str = "", where: Path = ()) -> UserError:
         """An error about this term's evaluation, located at the term in the agreement."""

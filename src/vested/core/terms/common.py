@@ -21,20 +21,23 @@ def _source_shorthand(value: Any) -> Any:
 
 
 def _check_one_source(source: Source) -> Source:
-    given = [name for name in ("amount", "metric", "term") if getattr(source, name) is not None]
+    given = [name for name in ("amount", "metric", "term", "formula") if getattr(source, name) is not None]
     if len(given) != 1:
-        raise fail("source", "give exactly one of amount, metric or term" + (f" (found {', '.join(given)})" if given else ""),
-                   "e.g. `base: 40000`, `base: {metric: monthly_charge}` or `base: {term: service_fee}`")
+        raise fail("source", "give exactly one of amount, metric, term or formula" + (f" (found {', '.join(given)})" if given else ""),
+                   "e.g. `base: 40000`, `base: {metric: monthly_charge}`, `base: {term: service_fee}` or "
+                   "`base: {formula: \"orders × 12.5\"}`")
     return source
 
 
 _SOURCE_SCHEMA = {
-    "description": "An amount: a number, {metric: id} (the metric's value this period) or {term: id} (another term's amount).",
+    "description": "An amount: a number, {metric: id} (the metric's value this period), {term: id} (another term's "
+                   "amount) or {formula: text} (computed each period).",
     "anyOf": [
         {"type": "number"},
         {"type": "string"},
         {"type": "object", "additionalProperties": False, "minProperties": 1, "maxProperties": 1,
-         "properties": {"amount": {"type": ["number", "string"]}, "metric": {"type": "string"}, "term": {"type": "string"}}},
+         "properties": {"amount": {"type": ["number", "string"]}, "metric": {"type": "string"}, "term": {"type": "string"},
+                        "formula": {"type": "string"}}},
     ],
 }
 

@@ -228,7 +228,7 @@ def _cap_line(label: str, before: Decimal, limit: Decimal, formula: str, limit_t
 
 
 def _base(term: ServiceCredits | ServiceCreditPool, ctx: PricingContext) -> Decimal:
-    base = ctx.resolve(term.base)
+    base = ctx.resolve(term.base, ("base",))
     if base < 0:
         raise ctx.fail("negative-base",
                        f"the base of {term.id!r} ({term.base.describe()}) is {_show(base)}, below zero",

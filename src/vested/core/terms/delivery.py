@@ -300,7 +300,7 @@ def price_late_delivery_penalty(term: LateDeliveryPenalty, ctx: PricingContext) 
         charges.append(Charge(ZERO, f"no penalty: the delay is excused ({term.excused_by})",
                               f"{days(delay or ZERO)} late, excused by {term.excused_by}", inputs=tuple(inputs)))
     else:
-        value = ctx.resolve(term.value) if term.value is not None else ZERO
+        value = ctx.resolve(term.value, ("value",)) if term.value is not None else ZERO
         penalty, formula, calculation, failed = _base_penalty(term, counted, value)
         notes: list[str] = []
         if term.whole is not None and counted != delay and delay is not None:
@@ -384,7 +384,7 @@ def price_quality_deduction(term: QualityDeduction, ctx: PricingContext) -> Term
     figures["uncapped"] = total
     notes: list[str] = []
     if term.cap is not None:
-        limit = max(ctx.resolve(term.cap), ZERO)
+        limit = max(ctx.resolve(term.cap, ("cap",)), ZERO)
         if total > limit:
             total = limit
             notes.append(f"capped at {term.cap.describe()} = {show(limit)}")

@@ -15,6 +15,7 @@ from pydantic import Field
 from pydantic.dataclasses import dataclass
 
 from vested.core.bands import find_band
+from vested.core.formula_types import AmountOrFormula, RateOrFormula
 from vested.core.money import ZERO, percent, show
 from vested.core.records import RECORD
 from vested.core.terms.base import Charge, PricingContext, Reference, TermBase, TermKind, TermResult
@@ -52,8 +53,8 @@ class PerUnit(TermBase):
     """The term type: always `per_unit`."""
     quantity: Identifier
     """Metric that counts the units (a metric id)."""
-    rate: Amount
-    """Price per unit."""
+    rate: AmountOrFormula
+    """Price per unit: an amount, or {formula: ...} computed each period."""
     linked_outcome: Identifier | None = None
     """The outcome this quantity serves, when the unit is itself an outcome (an outcome id)."""
 
@@ -65,10 +66,11 @@ class PerUnit(TermBase):
 
 def price_per_unit(term: PerUnit, ctx: PricingContext) -> TermResult:
     quantity = ctx.number(term.quantity)
-    amount = term.rate * quantity
+    rate = ctx.evaluate(term.rate, ("rate",))
+    amount = rate * quantity
     return TermResult((Charge(amount, f"fee = rate × {term.quantity}",
-                              f"{show(term.rate)} × {show(quantity)} = {show(amount)}",
-                              inputs=(("rate", show(term.rate)), (term.quantity, show(quantity)))),))
+                              f"{show(rate)} × {show(quantity)} = {show(amount)}",
+                              inputs=(("rate", show(rate)), (term.quantity, show(quantity)))),))
 
 
 @dataclass(frozen=True, kw_only=True, config=RECORD)
@@ -187,8 +189,8 @@ class CostPlus(TermBase):
     """The term type: always `cost_plus`."""
     cost: Identifier
     """Metric with the allowable cost incurred in the period (a metric id)."""
-    fee_rate: Rate | None = None
-    """Fee as a percentage of cost (cost-plus-percentage)."""
+    fee_rate: RateOrFormula | None = None
+    """Fee as a percentage of cost (cost-plus-percentage): a rate, or {formula: ...} computed each period."""
     fee_amount: Amount | None = None
     """Or a fixed fee (cost-plus-fixed-fee)."""
 
@@ -203,9 +205,10 @@ class CostPlus(TermBase):
 def price_cost_plus(term: CostPlus, ctx: PricingContext) -> TermResult:
     cost = ctx.number(term.cost)
     if term.fee_rate is not None:
-        fee = cost * term.fee_rate
-        fee_charge = Charge(fee, "fee = cost × fee rate", f"{show(cost)} × {percent(term.fee_rate)} = {show(fee)}",
-                            label="fee", inputs=(("fee rate", percent(term.fee_rate)),))
+        rate = ctx.evaluate(term.fee_rate, ("fee_rate",))
+        fee = cost * rate
+        fee_charge = Charge(fee, "fee = cost × fee rate", f"{show(cost)} × {percent(rate)} = {show(fee)}",
+                            label="fee", inputs=(("fee rate", percent(rate)),))
     else:
         fee = term.fee_amount or ZERO
         fee_charge = Charge(fee, "fee = fixed fee", show(fee), label="fee")

@@ -111,18 +111,18 @@ class CostPlusIncentiveFee(CostIncentive):
     """The term type: always `cost_plus_incentive_fee`."""
     target_fee: Amount
     """The fee at target cost."""
-    minimum_fee: Amount
-    """The lowest fee, however high the cost."""
-    maximum_fee: Amount
-    """The highest fee, however low the cost."""
+    minimum_fee: Amount | None = None
+    """The lowest fee, however high the cost (no floor when left out)."""
+    maximum_fee: Amount | None = None
+    """The highest fee, however low the cost (no ceiling when left out)."""
 
     @property
     def range_of_incentive_effectiveness(self) -> tuple[Decimal | None, Decimal | None]:
         """Costs between which the fee is not clamped (None where a share of 0 makes it unbounded)."""
         low = (self.target_cost - (self.maximum_fee - self.target_fee) / self.underrun_share.supplier
-               if self.underrun_share.supplier else None)
+               if self.underrun_share.supplier and self.maximum_fee is not None else None)
         high = (self.target_cost + (self.target_fee - self.minimum_fee) / self.overrun_share.supplier
-                if self.overrun_share.supplier else None)
+                if self.overrun_share.supplier and self.minimum_fee is not None else None)
         return low, high
 
 
@@ -131,11 +131,17 @@ def price_cost_plus_incentive_fee(term: CostPlusIncentiveFee, ctx: PricingContex
     difference = term.target_cost - cost
     share = term.supplier_share(cost)
     raw_fee = term.target_fee + share * difference
-    fee = min(max(raw_fee, term.minimum_fee), term.maximum_fee)
+    fee = raw_fee
+    if term.minimum_fee is not None:
+        fee = max(fee, term.minimum_fee)
+    if term.maximum_fee is not None:
+        fee = min(fee, term.maximum_fee)
     notes = []
     if fee != raw_fee:
         bound = "maximum" if fee == term.maximum_fee else "minimum"
         notes.append(f"fee held at the {bound} fee {show(fee)} (the formula gives {show(raw_fee)})")
+    limits = (f"; within [{_bound(term.minimum_fee)}, {_bound(term.maximum_fee)}] = {show(fee)}"
+              if term.minimum_fee is not None or term.maximum_fee is not None else "")
     low, high = term.range_of_incentive_effectiveness
     return TermResult(
         (
@@ -143,15 +149,19 @@ def price_cost_plus_incentive_fee(term: CostPlusIncentiveFee, ctx: PricingContex
                    inputs=((term.actual_cost, show(cost)),)),
             Charge(fee, "fee = clamp(target fee + supplier share × (target cost − actual cost), minimum fee, maximum fee)",
                    f"{show(term.target_fee)} + {percent(share)} × ({show(term.target_cost)} − {show(cost)}) = {show(raw_fee)}"
-                   f"; within [{show(term.minimum_fee)}, {show(term.maximum_fee)}] = {show(fee)}",
+                   f"{limits}",
                    label="incentive fee",
                    inputs=(("target fee", show(term.target_fee)), ("target cost", show(term.target_cost)),
-                           ("supplier share", percent(share)), ("minimum fee", show(term.minimum_fee)),
-                           ("maximum fee", show(term.maximum_fee))),
+                           ("supplier share", percent(share)), ("minimum fee", _bound(term.minimum_fee)),
+                           ("maximum fee", _bound(term.maximum_fee))),
                    notes=tuple(notes)),
         ),
         figures={"fee": fee, "price": cost + fee, "range_of_incentive_effectiveness": [low, high]},
     )
+
+
+def _bound(fee: Decimal | None) -> str:
+    return "none" if fee is None else show(fee)
 
 
 @dataclass(frozen=True, kw_only=True, config=RECORD)

@@ -107,7 +107,7 @@ class OutcomeIncentive(TermBase):
 
 def price_outcome_incentive(term: OutcomeIncentive, ctx: PricingContext) -> TermResult:
     value = ctx.outcome_value(term.outcome)
-    amount = ctx.resolve(term.amount)
+    amount = ctx.resolve(term.amount, ("amount",))
     direction = ctx.outcome_directions[term.outcome]
     if contradicts(term.curve, direction):
         # A curve that pays more for a worse outcome is a slip in the curve or in the outcome's
@@ -117,6 +117,15 @@ def price_outcome_incentive(term: OutcomeIncentive, ctx: PricingContext) -> Term
                        f"{show(term.curve.zero_at or ZERO)}, but a {direction} value of outcome"
                        f" {term.outcome!r} is better",
                        "swap zero_at and full_at, or correct the outcome's direction", ("curve",))
+    if amount < 0:
+        # A negative amount at risk (a share of a term that came out as a loss) would turn the
+        # incentive around: poor quality would return less, or reduce what the supplier owes.
+        what = "amount at risk" if term.kind == "at_risk" else "bonus"
+        raise ctx.fail("incentive-sign", f"the {what} comes to {show(amount)} this period ({term.amount.describe()} is "
+                       "negative); an outcome incentive needs an amount of zero or more, so that a worse outcome "
+                       "never reduces what the supplier owes",
+                       "put the incentive on a term that is never negative (a fee), or give it as a fixed amount",
+                       ("amount",))
     earned, reading = attainment(term.curve, value, direction)
     if term.kind == "bonus":
         pay = amount * earned

@@ -20,11 +20,13 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 from pydantic.dataclasses import dataclass
 
+from vested.core.formula_eval import Formula
+from vested.core.formula_types import RateOrFormula, ShareOrFormula
 from vested.core.money import ZERO, percent, show
 from vested.core.records import RECORD
-from vested.core.terms.base import Charge, PricingContext, Reference, TermBase, TermKind, TermResult
+from vested.core.terms.base import Charge, PricingContext, Reference, Source, TermBase, TermKind, TermResult
 from vested.core.terms.common import AmountSource
-from vested.core.values import Identifier, Rate, Share
+from vested.core.values import Identifier, Rate, Share, fail
 
 
 @dataclass(frozen=True, kw_only=True, config=RECORD)
@@ -75,7 +77,7 @@ def supplier_share_of_difference(target: Decimal, actual: Decimal, ranges: tuple
 
 
 def price_target_cost(term: TargetCost, ctx: PricingContext) -> TermResult:
-    target = ctx.resolve(term.target)
+    target = ctx.resolve(term.target, ("target",))
     actual = ctx.number(term.actual)
     share, parts = supplier_share_of_difference(target, actual, term.ranges)
     # An overrun is the supplier's pain even where its share is 0%; the sign of a zero cannot tell.
@@ -103,12 +105,14 @@ def price_target_cost(term: TargetCost, ctx: PricingContext) -> TermResult:
 class LossSharing:
     """Two-sided risk: how losses (actual above baseline) are shared."""
 
-    minimum_loss_rate: Rate = Decimal(0)
-    """Corridor: losses below this percentage of the baseline are not shared."""
-    sharing_rate: Share
-    """The supplier's share of the loss."""
-    cap: Rate | None = None
+    minimum_loss_rate: RateOrFormula = Decimal(0)
+    """Corridor: losses below this percentage of the baseline are not shared (a rate or {formula: ...})."""
+    sharing_rate: ShareOrFormula
+    """The supplier's share of the loss (a share or {formula: ...}, e.g. clamp(1 − 0.6 × quality, 40%, 60%))."""
+    cap: RateOrFormula | None = None
     """Most the supplier pays, as a percentage of the baseline."""
+    cap_amount: AmountSource | None = None
+    """Most the supplier pays, as an amount (a number, a metric, a term or {formula: ...}); with `cap`, the lesser."""
 
 
 @dataclass(frozen=True, kw_only=True, config=RECORD)
@@ -118,67 +122,103 @@ class Gainshare(TermBase):
     type: Literal["gainshare"]
     """The term type: always `gainshare`."""
     baseline: AmountSource
-    """What the spend would have been (a number, a metric or a term)."""
-    actual: Identifier
-    """Metric with the actual spend (a metric id)."""
-    sharing_rate: Share
-    """The supplier's share of the savings."""
-    minimum_savings_rate: Rate = Decimal(0)
-    """Corridor: savings below this percentage of the baseline are not shared."""
+    """What the spend would have been (a number, a metric, a term or {formula: ...})."""
+    actual: Identifier | None = None
+    """Metric with the actual spend (a metric id); or give `actual_amount`."""
+    actual_amount: AmountSource | None = None
+    """The actual spend as an amount source ({formula: ...}, say) instead of a metric."""
+    sharing_rate: ShareOrFormula
+    """The supplier's share of the savings (a share or {formula: ...}, e.g. max_rate × quality)."""
+    minimum_savings_rate: RateOrFormula = Decimal(0)
+    """Corridor: savings below this percentage of the baseline are not shared (a rate or {formula: ...})."""
     share_from: Literal["first_dollar", "corridor"] = "first_dollar"
     """first_dollar: once the corridor is cleared, all savings are shared (as in MSSP);
     corridor: only savings beyond the corridor are shared."""
-    cap: Rate | None = None
-    """Most the supplier earns, as a percentage of the baseline."""
+    cap: RateOrFormula | None = None
+    """Most the supplier earns, as a percentage of the baseline (applied after the sharing rate)."""
+    cap_amount: AmountSource | None = None
+    """Most the supplier earns, as an amount (a number, a metric, a term or {formula: ...}); with `cap`, the lesser."""
     losses: LossSharing | None = None
     """Leave out for one-sided (upside only) sharing."""
 
     KIND: ClassVar[TermKind] = "upside"
 
+    def __post_init__(self) -> None:
+        if (self.actual is None) == (self.actual_amount is None):
+            raise fail("source", "give exactly one of `actual` (a metric id) or `actual_amount`",
+                       "e.g. `actual: parts_spend` or `actual_amount: {formula: \"orders × cost_per_order\"}`")
+
     def references(self) -> Iterator[Reference]:
         yield from self.baseline.refs(("baseline",))
-        yield Reference("metric", self.actual, ("actual",))
+        if self.actual is not None:
+            yield Reference("metric", self.actual, ("actual",))
+        if self.actual_amount is not None:
+            yield from self.actual_amount.refs(("actual_amount",))
+        if self.cap_amount is not None:
+            yield from self.cap_amount.refs(("cap_amount",))
+        if self.losses is not None and self.losses.cap_amount is not None:
+            yield from self.losses.cap_amount.refs(("losses", "cap_amount"))
+
+
+def _limit(ctx: PricingContext, rate: Decimal | Formula | None, amount: AmountSource | None, baseline: Decimal,
+           where: tuple[str, ...]) -> tuple[Decimal | None, str]:
+    """The lesser of a cap as a rate of the baseline and a cap as an amount (None: no cap), and how it reads."""
+    limits: list[tuple[Decimal, str]] = []
+    if rate is not None:
+        value = ctx.evaluate(rate, (*where, "cap"))
+        limits.append((value * baseline, f"{percent(value)} of the baseline"))
+    if amount is not None:
+        limits.append((ctx.resolve(amount, (*where, "cap_amount")), amount.describe()))
+    if not limits:
+        return None, ""
+    least = min(limits, key=lambda pair: pair[0])
+    return least[0], least[1] if len(limits) == 1 else f"the lesser of {' and '.join(how for _, how in limits)}"
 
 
 def price_gainshare(term: Gainshare, ctx: PricingContext) -> TermResult:
-    baseline = ctx.resolve(term.baseline)
-    actual = ctx.number(term.actual)
+    baseline = ctx.resolve(term.baseline, ("baseline",))
+    actual_name = term.actual or "actual"
+    actual = ctx.number(term.actual) if term.actual is not None else \
+        ctx.resolve(term.actual_amount or Source(amount=ZERO), ("actual_amount",))
     savings = baseline - actual
     notes: list[str] = []
     figures: dict[str, Any] = {"baseline": baseline, "actual": actual, "savings": savings, "cap_binds": False}
+    inputs = (("baseline", show(baseline)), (actual_name, show(actual)))
     if savings >= 0:
-        corridor = term.minimum_savings_rate * baseline
+        minimum_rate = ctx.evaluate(term.minimum_savings_rate, ("minimum_savings_rate",))
+        corridor = minimum_rate * baseline
         if savings < corridor or savings == 0:
-            below = f"savings {show(savings)} < corridor {percent(term.minimum_savings_rate)} × {show(baseline)} = {show(corridor)}"
+            below = f"savings {show(savings)} < corridor {percent(minimum_rate)} × {show(baseline)} = {show(corridor)}"
             return TermResult((Charge(ZERO, "shared savings = 0 below the minimum-savings corridor",
-                                      below if savings < corridor else "no savings",
-                                      inputs=(("baseline", show(baseline)), (term.actual, show(actual)))),), figures=figures)
+                                      below if savings < corridor else "no savings", inputs=inputs),), figures=figures)
+        rate = ctx.evaluate(term.sharing_rate, ("sharing_rate",), share=True)
         shareable = savings if term.share_from == "first_dollar" else savings - corridor
-        amount = term.sharing_rate * shareable
-        calculation = f"{percent(term.sharing_rate)} × {show(shareable)} = {show(amount)}"
-        if term.cap is not None and amount > term.cap * baseline:
-            amount = term.cap * baseline
+        amount = rate * shareable
+        calculation = f"{percent(rate)} × {show(shareable)} = {show(amount)}"
+        limit, how = _limit(ctx, term.cap, term.cap_amount, baseline, ())
+        if limit is not None and amount > limit:
+            amount = limit
             figures["cap_binds"] = True
-            notes.append(f"capped at {percent(term.cap)} of the baseline = {show(amount)}")
+            notes.append(f"capped at {how} = {show(amount)}")
         return TermResult((Charge(amount, "shared savings = sharing rate × savings (baseline − actual), within the cap",
-                                  calculation, inputs=(("baseline", show(baseline)), (term.actual, show(actual)),
-                                                       ("savings", show(savings))), notes=tuple(notes)),), figures=figures)
+                                  calculation, inputs=(*inputs, ("savings", show(savings))), notes=tuple(notes)),),
+                          figures=figures)
     loss = -savings
     if term.losses is None:
         return TermResult((Charge(ZERO, "one-sided: losses are not shared", f"loss {show(loss)} not shared",
-                                  inputs=(("baseline", show(baseline)), (term.actual, show(actual)))),), figures=figures)
+                                  inputs=inputs),), figures=figures)
     rule = term.losses
-    corridor = rule.minimum_loss_rate * baseline
+    corridor = ctx.evaluate(rule.minimum_loss_rate, ("losses", "minimum_loss_rate")) * baseline
     if loss < corridor:
         return TermResult((Charge(ZERO, "shared loss = 0 below the minimum-loss corridor",
-                                  f"loss {show(loss)} < corridor {show(corridor)}",
-                                  inputs=(("baseline", show(baseline)), (term.actual, show(actual)))),), figures=figures)
-    owed = rule.sharing_rate * loss
-    calculation = f"{percent(rule.sharing_rate)} × {show(loss)} = {show(owed)}"
-    if rule.cap is not None and owed > rule.cap * baseline:
-        owed = rule.cap * baseline
+                                  f"loss {show(loss)} < corridor {show(corridor)}", inputs=inputs),), figures=figures)
+    loss_rate = ctx.evaluate(rule.sharing_rate, ("losses", "sharing_rate"), share=True)
+    owed = loss_rate * loss
+    calculation = f"{percent(loss_rate)} × {show(loss)} = {show(owed)}"
+    limit, how = _limit(ctx, rule.cap, rule.cap_amount, baseline, ("losses",))
+    if limit is not None and owed > limit:
+        owed = limit
         figures["cap_binds"] = True
-        notes.append(f"capped at {percent(rule.cap)} of the baseline = {show(owed)}")
+        notes.append(f"capped at {how} = {show(owed)}")
     return TermResult((Charge(-owed, "shared loss = loss sharing rate × loss (actual − baseline), within the cap",
-                              calculation, inputs=(("baseline", show(baseline)), (term.actual, show(actual)),
-                                                   ("loss", show(loss))), notes=tuple(notes)),), figures=figures)
+                              calculation, inputs=(*inputs, ("loss", show(loss))), notes=tuple(notes)),), figures=figures)
