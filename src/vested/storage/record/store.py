@@ -185,6 +185,19 @@ class Store(Reads):
 
         return self._write(actor, at, build)
 
+    def set_password_hash(self, user_id: str, password_hash: str | None) -> None:
+        """Set (or clear) a user's web log-in password hash: the one column changed in place.
+
+        A credential, not a fact of the agreement: it is not in the ledger (``users`` rows are verified
+        on the fields their ``user-added`` entry recorded, which exclude it), so a password can be
+        changed without a new entry, and a leaked ledger or bundle never carries one.
+        """
+        t = schema.users
+        with self.engine.connect().execution_options(**{WRITE: True}) as connection, connection.begin():
+            changed = connection.execute(t.update().where(t.c.user_id == user_id).values(password_hash=password_hash)).rowcount
+        if not changed:
+            raise StoreError(f"no user {user_id}")
+
     # -- batches ------------------------------------------------------------------------------------
 
     def register_batch(self, dataset: str, batch_id: str, manifest: Mapping[str, Any], data_file: str | Path, actor: str,
