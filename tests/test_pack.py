@@ -111,6 +111,9 @@ def test_the_demo_pack_shows_that_both_parties_won(story: Path, demo_pdf: tuple[
     assert f"margin {show_money(margin_task)} USD" in summary
     for figure in (vested_paid, task_paid, costs[0], costs[1], margin_vested, margin_task):
         assert show_money(figure) in summary
+    doc = " ".join((Path(__file__).resolve().parents[1] / "docs" / "reports.md").read_text(encoding="utf-8").split())
+    for figure in (task_paid - vested_paid, margin_vested - margin_task, vested_paid, task_paid, margin_vested, margin_task):
+        assert show_money(figure) in doc, "docs/reports.md shows the demo's figures"
 
 
 def test_every_page_is_numbered_and_the_contents_give_the_pages_sections_start_on(demo_pdf: tuple[bytes, object]) -> None:
@@ -130,7 +133,7 @@ def test_every_page_is_numbered_and_the_contents_give_the_pages_sections_start_o
 
 def test_the_pack_shows_the_sign_off_the_signatures_the_dispute_and_the_version(story: Path,
                                                                                  demo_pdf: tuple[bytes, object]) -> None:
-    data, view = demo_pdf
+    data, _ = demo_pdf
     text = flat(" ".join(pdf_pages(data)))
     assert "18 of 18 final" in text
     ws = open_workspace(story / "helpdesk-vested", "reader")
@@ -190,7 +193,12 @@ CAPPED = textwrap.dedent("""\
     metrics:
       - {id: downtime, unit: money, minimum: 0, reported_by: buyer}
     outcomes:
-      - {id: less_downtime, statement: Less downtime, metric: downtime, direction: lower, baseline: {value: 1000, period: 2024, source: invoices}, target: 600}
+      - id: less_downtime
+        statement: Less downtime
+        metric: downtime
+        direction: lower
+        baseline: {value: 1000, period: 2024, source: invoices}
+        target: 600
     pricing:
       - {id: fee, type: fixed_fee, amount: 1000}
       - {id: share, label: Shared savings, type: gainshare, baseline: 1000, actual: downtime, sharing_rate: 50%, cap: 10%}
@@ -236,3 +244,38 @@ def test_a_pack_of_months_never_settled_is_refused_with_the_reason(tmp_path: Pat
     assert result.value is None
     [problem] = result.errors
     assert "capped has no settled month in 2025-01" in problem.message
+
+
+def test_the_command_writes_the_pack_and_says_where(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vested.cli import app
+
+    (tmp_path / "capped.yaml").write_text(CAPPED)
+    reported = tmp_path / "reported.csv"
+    reported.write_text("metric,period,value,reported_by\ndowntime,2025-01,700,buyer\ndowntime,2025-02,650,buyer\n")
+    ws = open_workspace(tmp_path / "project", "someone")
+    assert ingest(ws, tmp_path / "capped.yaml", "reported", str(reported)).ok
+    assert settle(ws, tmp_path / "capped.yaml", ["2025-01", "2025-02"]).ok
+    ws.close()
+    out = tmp_path / "pack.html"
+    run = CliRunner().invoke(app, ["report", str(tmp_path / "capped.yaml"), "--project", str(tmp_path / "project"),
+                                   "--format", "html", "--out", str(out), "--json"])
+    assert run.exit_code == 0, run.output
+    data = json.loads(run.stdout)
+    assert (data["ok"], data["file"], data["months"]) == (True, str(out), ["2025-01", "2025-02"])
+    assert data["summary"]["paid"] == "2200.00"
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_every_option_docs_reports_md_shows_exists() -> None:
+    import typer.main
+
+    from vested.cli import app
+
+    command = getattr(typer.main.get_command(app), "commands", {})["report"]
+    known = {opt for param in command.params for opt in param.opts}
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "reports.md").read_text(encoding="utf-8")
+    shown = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", "\n".join(re.findall(r"```sh\n(.*?)```", doc, flags=re.S))))
+    assert shown <= known
+    assert shown >= {"--period", "--from", "--to", "--scenario", "--against", "--against-project", "--format"}
