@@ -123,6 +123,8 @@ class Comparison:
     cost_then: Decimal | None = None
     by_period: tuple[tuple[str, Decimal, Decimal], ...] = ()
     """(period, paid now, paid then), for the chart."""
+    agreement_id: str = ""
+    """The other agreement's id (empty for the previous year)."""
 
     @property
     def customer_saving(self) -> Decimal:

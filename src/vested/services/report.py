@@ -224,10 +224,14 @@ def summarise(ws: Workspace, agreement: Agreement, ref: str | Path, parties: Par
                         "and none of these months was settled a year earlier")
     if comparison is not None and cost is not None:
         now = cost.get("now")
-        then = cost.get("then") if comparison.kind != "previous year" else None
+        # the scenario's cost under the other contract is only its cost when that contract is the scenario's status quo
+        same = status_quo is not None and status_quo.agreement_id == comparison.agreement_id
+        then = cost.get("then") if same else None
+        if comparison.kind == "settled" and not same:
+            said.append(f"the scenario's status quo is not {comparison.agreement_id}, so the supplier's cost under it is not shown")
         comparison = Comparison(comparison.kind, comparison.label, comparison.periods, comparison.paid_now,
                                 comparison.paid_then, _over(now, comparison.periods), _over(then, comparison.periods),
-                                comparison.by_period)
+                                comparison.by_period, comparison.agreement_id)
     total_cost = _over(cost.get("now") if cost else None, months)
     return Summary(parties.customer, parties.supplier, tuple(months), sum(paid.values(), ZERO), total_cost, cost_note,
                    comparison, tuple(said))
@@ -273,7 +277,8 @@ def scenario_costs(ws: Workspace, ref: str | Path, scenario: str | Path, months:
     paid_then = {m: then[m].money.customer_pays for m in covered}
     label = f"the status quo “{sq.value.agreement.title}”, as scenario {e.scenario_id} forecasts it"
     return costs, note, Comparison("scenario", label, tuple(covered), ZERO, sum(paid_then.values(), ZERO),
-                                   by_period=tuple((m, ZERO, paid_then[m]) for m in covered))
+                                   by_period=tuple((m, ZERO, paid_then[m]) for m in covered),
+                                   agreement_id=sq.value.agreement.id)
 
 
 def _scenario_loaded(scenario: str | Path) -> Any:
@@ -294,7 +299,7 @@ def against_settled(against: Against, months: Sequence[str], paid: Mapping[str, 
         return None
     return Comparison("settled", f"“{other.title}”, as settled", tuple(both),
                       sum((paid[m] for m in both), ZERO), sum((theirs[m] for m in both), ZERO),
-                      by_period=tuple((m, paid[m], theirs[m]) for m in both))
+                      by_period=tuple((m, paid[m], theirs[m]) for m in both), agreement_id=other.id)
 
 
 def previous_year(settled: Mapping[str, Settled], months: Sequence[str], paid: Mapping[str, Decimal],
@@ -313,7 +318,8 @@ def with_paid_now(comparison: Comparison, paid: Mapping[str, Decimal]) -> Compar
     """A scenario's comparison with what the customer actually paid in its months."""
     now = sum((paid[m] for m in comparison.periods), ZERO)
     return Comparison(comparison.kind, comparison.label, comparison.periods, now, comparison.paid_then,
-                      by_period=tuple((m, paid[m], then) for m, _, then in comparison.by_period))
+                      by_period=tuple((m, paid[m], then) for m, _, then in comparison.by_period),
+                      agreement_id=comparison.agreement_id)
 
 
 # -- caps, corridors, disputes, decisions ------------------------------------------------------------
