@@ -9,6 +9,7 @@ order ``vested --help`` lists them:
 * :mod:`~vested.cli.run`: run it on real data (ingest, measure, scorecard, settle);
 * :mod:`~vested.cli.record`: the shared record (user add|list, sign, dispute, resolve, history, verify,
   reproduce, export, store import);
+* :mod:`~vested.cli.report`: the board pack of an agreement, HTML or PDF (report);
 * :mod:`~vested.cli.deal`: test the deal before signing (economics, compare, align, simulate, tune);
 * :mod:`~vested.cli.demo`: the help-desk story end to end (demo);
 * :mod:`~vested.cli.serve`: the web app (serve) and its log-in (user password).
@@ -127,11 +128,11 @@ def workspace(project: Path | None = None, who: str | None = None, store: str | 
 
 
 # The command modules use the helpers above, so they are imported after them.
-from vested.cli import author, deal, demo, init, record, run, serve  # noqa: E402
+from vested.cli import author, deal, demo, init, record, report, run, serve  # noqa: E402
 
 for command in (init.init, author.check, author.price, run.ingest, run.measure, run.scorecard, run.settle, record.sign,
                 record.dispute, record.resolve, record.history, record.verify, record.reproduce, record.export,
-                deal.economics, deal.compare, deal.align, deal.simulate, deal.tune, author.schema, author.explain,
+                report.report, deal.economics, deal.compare, deal.align, deal.simulate, deal.tune, author.schema, author.explain,
                 author.version, demo.demo, serve.serve):
     app.command(cls=Command)(command)
 record.users.command("password", cls=Command)(serve.user_password)
