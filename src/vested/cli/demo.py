@@ -6,19 +6,25 @@ Registered on ``vested.cli.app`` by :mod:`vested.cli`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vested.cli import JsonOption, console, emit_json
+from vested.cli import JsonOption, console, emit_json, fail_with, workspace
+
+if TYPE_CHECKING:
+    from vested.render.demo import DemoRecord
 
 
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the generated data, the project and report.html.")]
     = Path("vested-demo"),
     as_json: JsonOption = False,
+    serve: Annotated[bool, typer.Option("--serve", help="Then open the demo's record in the web dashboard, with a "
+                                        "password for each of its users (printed).")] = False,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="With --serve: the port on 127.0.0.1.")] = 8000,
 ) -> None:
-    """Tell the help-desk story end to end: check, generate data, ingest, settle, score, report.
+    """Tell the help-desk story end to end: check, generate data, ingest, settle, sign off, verify, report.
 
     Example: vested demo --out vested-demo
     """
@@ -42,3 +48,22 @@ def demo(
         console.print(section)
     if not view.ok:
         raise typer.Exit(1)
+    if serve and view.record is not None:
+        _serve(view.record, port)
+
+
+def _serve(record: DemoRecord, port: int) -> None:
+    """A fresh password for each demo user (printed), then the dashboard on the demo's record."""
+    import secrets
+
+    from vested.cli.serve import serve as serve_dashboard
+    from vested.services.accounts import set_password
+
+    root = Path(record.store).parent
+    for user, name, role, party, _ in record.users:
+        password = secrets.token_urlsafe(12)
+        done = set_password(workspace(root, user), user, password)
+        if not done.ok:
+            fail_with(done.diagnostics, False)
+        console.print(f"log in as [bold]{user}[/bold] ({role} of {party}, {name}): password [bold]{password}[/bold]")
+    serve_dashboard(project=root, store_url=None, host="127.0.0.1", port=port)
