@@ -135,6 +135,20 @@ def is_temporary(path: Path) -> bool:
     return path.name.startswith(".") and path.name.endswith(TEMPORARY_SUFFIX)
 
 
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on ``folder/.lock`` (created with the folder); released if the process dies."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".lock").open("a+b") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def sha256_file(path: Path) -> str:
     """The SHA-256 of a file's content, read in chunks (files may be larger than memory)."""
     digest = hashlib.sha256()
@@ -215,16 +229,8 @@ class Project:
     @contextlib.contextmanager
     def lock(self, dataset: str) -> Iterator[None]:
         """Hold the dataset's ingest lock (one writer at a time; the OS releases it if the process dies)."""
-        folder = self.batches_dir / dataset
-        folder.mkdir(parents=True, exist_ok=True)
-        with (folder / ".lock").open("a+b") as handle:
-            if fcntl is not None:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                if fcntl is not None:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        with folder_lock(self.batches_dir / dataset):
+            yield
 
     def remove_temporaries(self, dataset: str) -> list[Path]:
         """Delete what killed ingests left behind: temporary files, and data files whose manifest was never written.

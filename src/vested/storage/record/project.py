@@ -21,14 +21,9 @@ from typing import Any
 
 from vested.core.canonical import text_hash
 from vested.storage import Batch, StorageError
-from vested.storage.folder import is_temporary
+from vested.storage.folder import folder_lock, is_temporary
 from vested.storage.record.records import AgreementVersion, BatchRecord, StoreError
 from vested.storage.record.store import Store
-
-try:  # POSIX: ingests of one dataset are serialised with an advisory lock
-    import fcntl
-except ImportError:  # pragma: no cover - Windows has no fcntl; ingests are then not serialised
-    fcntl = None  # type: ignore[assignment]
 
 REPLACED = "settled again from other inputs (vested settle --replace)"
 
@@ -79,18 +74,8 @@ class RecordProject:
             raise StorageError(str(exc), "see `vested history` for what the record holds", f"batch {dataset}/{batch_id}") from None
         data_file.unlink(missing_ok=True)
 
-    @contextlib.contextmanager
-    def lock(self, dataset: str) -> Iterator[None]:
-        folder = self.root / "staging" / dataset
-        folder.mkdir(parents=True, exist_ok=True)
-        with (folder / ".lock").open("a+b") as handle:
-            if fcntl is not None:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                if fcntl is not None:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    def lock(self, dataset: str) -> contextlib.AbstractContextManager[None]:
+        return folder_lock(self.root / "staging" / dataset)
 
     def remove_temporaries(self, dataset: str) -> list[Path]:
         """Delete what killed ingests left in staging (call while holding :meth:`lock`: no writer is running)."""
