@@ -227,3 +227,19 @@ def test_an_old_project_folder_is_brought_in_without_loss(tmp_path: Path) -> Non
         assert ws(tmp_path / "new").store.statement_text("desk", month) == old.statement_text("desk", month)
     assert record.reproduce(ws(tmp_path / "new"), "desk", "2025-03").value.same  # type: ignore[union-attr]
     assert record.verify(ws(tmp_path / "new")).ok
+
+
+def test_a_month_recorded_again_after_the_next_one_is_a_broken_link_found_by_a_later_settle(place: Path) -> None:
+    """As a `settle --replace` killed half-way leaves the record: January revised, February not."""
+    import json
+
+    agreement, project = place / "desk.yaml", place / "project"
+    w = ws(project, "cust")
+    text = w.store.statement_text("desk", "2025-01")
+    assert text is not None
+    data = json.loads(text)
+    data["state_out"] = {"credits": {"history": ["999"]}}  # another state carried out of January
+    w.store.write_statement("desk", "2025-01", json.dumps(data, indent=2, sort_keys=True) + "\n")
+    refused = running.settle(ws(project, "cust"), agreement, ["2025-03"])
+    assert not refused.ok and refused.errors[0].code == "chain"
+    assert "2025-02 does not carry on from the state 2025-01 carried out" in refused.errors[0].message

@@ -24,7 +24,7 @@ from vested.core.diagnostics import Diagnostic
 from vested.core.measured import MetricTable
 from vested.core.measures import Dataset
 from vested.core.model import Agreement
-from vested.core.periods import add_months
+from vested.core.periods import add_months, parse_month
 from vested.core.settlement import (
     BatchInput,
     Settlement,
@@ -117,22 +117,31 @@ def reported_in(ws: Workspace, batches: Sequence[DatedBatch], months: Sequence[s
 
 
 def recorded_chain_break(ws: Workspace, agreement: Agreement, first: str | None) -> Diagnostic | None:
-    """Whether the month settled before ``first`` carries on from the one before it (the link a settle builds on).
+    """Whether the months recorded before ``first`` form a chain, reading only the links that can be broken.
 
-    Only that link is read (two statements), so a settle's work does not grow with the months recorded
-    before it. Every settle checks the link it builds on, and ``broken_chain`` refuses to record months
-    that the next recorded month would not carry on from, so a link further back breaks only when a
-    ``settle --replace`` is killed half-way or a record is damaged: the next settle after that run
-    starts at the break or after it, and is then not refused (the price of not reading every month each time).
+    A link breaks only when a month is recorded again after the month that follows it (a ``settle
+    --replace`` stopped half-way, or a damaged record). The record knows the order in which the
+    months' current revisions were recorded, so only those links are read, with the link a settle
+    builds on: a settle's work does not grow with the months recorded before it. A project kept as
+    files knows no order, so only the link the settle builds on is read there.
     """
     if first is None:
         return None
-    records = []
-    for period in (add_months(first, -2), add_months(first, -1)):
-        record = ws.store.read_statement(agreement.id, period)
-        if record is not None:
-            records.append((period, record))
-    return chain_break(agreement, records)
+    order = ws.store.revision_order(agreement.id)
+    links = {add_months(first, -2)}
+    if order is not None:
+        links |= {p for p, seq in order.items() if parse_month(add_months(p, 1)) < parse_month(first)
+                  and add_months(p, 1) in order and seq > order[add_months(p, 1)]}
+    for period in sorted(links, key=parse_month):
+        records = []
+        for month in (period, add_months(period, 1)):
+            record = ws.store.read_statement(agreement.id, month)
+            if record is not None:
+                records.append((month, record))
+        broken = chain_break(agreement, records)
+        if broken is not None:
+            return broken
+    return None
 
 
 def settle_months(ws: Workspace, agreement: Agreement, agreement_text: str, months: Sequence[str], *,
@@ -156,6 +165,7 @@ def settle_months(ws: Workspace, agreement: Agreement, agreement_text: str, mont
     table = measured if measured is not None else measure_batches(ws, agreement, batches, months)
     reported = reported_in(ws, batches, months)
     agreement_sha256 = text_hash(agreement_text)
+    engine = f"{ENGINE}; metrics by {ws.engine.name}"  # which engine and version computed the facts
     settlements: list[Settlement] = []
     stopped: tuple[Diagnostic, ...] = ()
     state: dict[str, Any] | None = None
@@ -167,7 +177,7 @@ def settle_months(ws: Workspace, agreement: Agreement, agreement_text: str, mont
                 stopped = (problem,) if problem else ()
                 break
         values = month_values(agreement, table, reported, month)
-        inputs = month_inputs(agreement, agreement_sha256, month, ENGINE, batches_for(agreement, batches, month), values, state)
+        inputs = month_inputs(agreement, agreement_sha256, month, engine, batches_for(agreement, batches, month), values, state)
         settled = settle_month(agreement, table, values, month, state, inputs)
         if not isinstance(settled, Settlement):
             stopped = tuple(settled)

@@ -105,6 +105,10 @@ class StatementStore(Protocol):
         """The periods settled for an agreement, in no particular order."""
         ...
 
+    def revision_order(self, agreement_id: str) -> dict[str, int] | None:
+        """Each settled period's place in the order its current revision was recorded (None: not known)."""
+        ...
+
 
 class ProjectStore(BatchStore, StatementStore, Protocol):
     """Both interfaces, as a workspace holds them."""

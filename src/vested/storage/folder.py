@@ -268,6 +268,10 @@ class Project:
         atomic_write_bytes(path, text.encode("utf-8"))
         return str(path)
 
+    def revision_order(self, agreement_id: str) -> dict[str, int] | None:
+        """A folder of files does not know in which order its months were written."""
+        return None
+
     def settled_periods(self, agreement_id: str) -> list[str]:
         folder = self.statements_dir / agreement_id
         return [p.stem for p in folder.glob("*.json") if not p.name.startswith(".")] if folder.is_dir() else []

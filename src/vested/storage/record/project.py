@@ -115,6 +115,10 @@ class RecordProject:
             str(data.get("inputs_hash", "")), self.actor, self.clock(), reason=reason))
         return f"{agreement_id} {period} revision {record.revision}"
 
+    def revision_order(self, agreement_id: str) -> dict[str, int]:
+        """Each period's current revision's ledger seq (revisions come in period then revision order: the last wins)."""
+        return {s.period: s.seq for s in self._read(lambda: self.record.statements(agreement_id))}
+
     def settled_periods(self, agreement_id: str) -> list[str]:
         return sorted({s.period for s in self._read(lambda: self.record.statements(agreement_id))})
 
