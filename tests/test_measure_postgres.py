@@ -11,18 +11,18 @@ is a failure: CI must not go green by quietly running none of them.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 import sqlalchemy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.postgres import unreachable
 from tests.test_measure_engine import (
     OUTAGE_COLUMNS,
     OUTAGES,
@@ -43,7 +43,6 @@ from vested.core.measured import MetricTable
 from vested.core.model import Agreement
 from vested.measure.engine import Percentiles, measure_metrics, measure_metrics_sql
 
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PG_TYPES = {"DOUBLE": "DOUBLE PRECISION"}
 
 DATA: dict[str, tuple[dict[str, str], list[tuple[Any, ...]]]] = {
@@ -86,26 +85,6 @@ METRICS = """
 - {id: ytd_stores, measure: {dataset: tickets, aggregate: count_distinct, column: store, window: year}}
 """
 MONTHS = ["2025-03", "2025-04", "2025-05", "2025-06", "2025-07"]
-
-
-def unreachable(reason: str) -> NoReturn:
-    """Skip because the server does not answer, or fail when running in CI (CI=true)."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: the PostgreSQL tests must run)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[sqlalchemy.Engine]:
-    engine = sqlalchemy.create_engine(SERVER, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-    except sqlalchemy.exc.OperationalError as problem:
-        engine.dispose()
-        unreachable(f"no PostgreSQL server answers at 127.0.0.1:5432 (user postgres, database test): {problem.orig}")
-    yield engine
-    engine.dispose()
 
 
 def create_table(connection: sqlalchemy.Connection, table: str, columns: dict[str, str], rows: list[tuple[Any, ...]]) -> None:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from tests.helpers import ws
 from tests.test_settle import AGREEMENT, TICKETS
-from tests.test_store import drop_schema, postgres_schema_url, server  # noqa: F401 - the server fixture
+from tests.test_store import drop_schema, postgres_schema_url
 from vested.cli import app
 from vested.services import record, running, signoff
 

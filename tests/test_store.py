@@ -8,18 +8,17 @@ reason, except under CI=true, where a missing server is a failure.
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 import sqlalchemy
 
+from tests.postgres import SERVER
 from vested.core.canonical import canonical_text, text_hash
 from vested.core.ledger import verify_chain
 from vested.core.signoff import Parties, signing_payload, statement_status
@@ -27,30 +26,9 @@ from vested.keys import create_key_pair, load_private_key, sign
 from vested.storage.record import Store, StoreError, open_store
 from vested.storage.record.db import MIGRATIONS
 
-SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 AT = datetime(2025, 7, 1, 9, 30, tzinfo=UTC)
 AGREEMENT = "vested: 1\nid: helpdesk\nparties:\n  - {id: buyer, role: customer}\n  - {id: seller, role: supplier}\n"
 PARTIES = Parties("buyer", "seller")
-
-
-def unreachable(reason: str) -> NoReturn:
-    """Skip because the server does not answer, or fail when running in CI (CI=true)."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: the PostgreSQL tests must run)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def server() -> Iterator[sqlalchemy.Engine]:
-    engine = sqlalchemy.create_engine(SERVER, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-    except sqlalchemy.exc.OperationalError as problem:
-        engine.dispose()
-        unreachable(f"no PostgreSQL server answers at 127.0.0.1:5432 (user postgres, database test): {problem.orig}")
-    yield engine
-    engine.dispose()
 
 
 def postgres_schema_url(engine: sqlalchemy.Engine) -> tuple[str, str]:

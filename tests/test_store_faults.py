@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.test_store import AT, World, make_world, server, store_url  # noqa: F401 - the fixtures, shared
+from tests.test_store import AT, World, make_world, store_url  # noqa: F401 - the fixtures, shared
 from vested.core.ledger import verify_chain
 from vested.keys import create_key_pair
 from vested.storage.record import open_store, verify_store

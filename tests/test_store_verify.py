@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.test_store import AT, World, server, store_url, world  # noqa: F401 - the fixtures, shared
+from tests.test_store import AT, World, store_url, world  # noqa: F401 - the fixtures, shared
 from vested.core.canonical import canonical_text, text_hash
 from vested.core.ledger import entry_hash
 from vested.storage.record import export_bundle, verify_bundle, verify_store
